@@ -74,8 +74,10 @@ $(KSFT)/.stamp:
 # kernel's own lib.mk: that is the only way they are built.
 selftests: $(KSFT)/.stamp
 	@rm -rf $(KSFT_DIR)/ipcunit && cp -pR $(TOP)/selftests/ipcunit $(KSFT_DIR)/ipcunit
+	@mkdir -p $(BUILD)/selftests $(BUILD)/selftests32
 	$(MAKE) -C $(KSFT_DIR)/ipcunit IPCU_TOP=$(TOP) OUTPUT=$(BUILD)/selftests
 	$(MAKE) -C $(KSFT_DIR)/ipcunit IPCU_TOP=$(TOP) OUTPUT=$(BUILD)/selftests32 IPCU_M32=1
+	@cp -p $(TOP)/selftests/ipcunit/*.sh $(BUILD)/selftests/
 
 host-tests:
 	$(MAKE) -C $(TOP)/selftests/host BUILD=$(BUILD)/host run

@@ -11,6 +11,7 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
 
@@ -74,10 +75,14 @@ struct file *ipcu_file_new(struct inode *inode, const char *name,
 {
 	struct file *file;
 
+	/* __fput() drops a module reference that alloc_file_pseudo() never took. */
+	if (!try_module_get(fops->owner))
+		return ERR_PTR(-ENOENT);
 	ihold(inode);
 	file = alloc_file_pseudo(inode, ipcu_mnt, name, O_RDWR, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
+		module_put(fops->owner);
 		return file;
 	}
 	file->private_data = priv;

@@ -12,7 +12,8 @@ struct ipcu_user;
  * struct ipcu_counters - module-wide live object counters
  * @channels: live channels.
  * @endpoints: open endpoint files.
- * @pages: pages allocated for channels.
+ * @regions: live regions (clones included).
+ * @pages: distinct pages allocated (a page shared by clones counts once).
  * @users: per-user accounting records.
  *
  * They return to their load-time values when everything is freed, which
@@ -21,6 +22,7 @@ struct ipcu_user;
 struct ipcu_counters {
 	atomic_long_t channels;
 	atomic_long_t endpoints;
+	atomic_long_t regions;
 	atomic_long_t pages;
 	atomic_long_t users;
 };

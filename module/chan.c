@@ -8,60 +8,35 @@
  * the last fd is closed and the last mapping is gone.
  *
  * Locking:
- *  - names_lock (mutex) protects the name table.  The final reference to a
- *    channel is dropped with kref_put_mutex() under it, so a lookup never
- *    finds a channel whose count has reached zero.  Nothing that can fault
- *    on user memory runs under it.
+ *  - ipcu_names_lock (names.c) protects the name table.  The final
+ *    reference to a channel is dropped with kref_put_mutex() under it, so
+ *    a lookup never finds a channel whose count has reached zero.
  *  - chan->lock (spinlock) protects which roles are held or gone.
- *  - Order: mmap_lock -> names_lock -> chan->lock.
+ *  - chan->store.lock and page locks: see region.c.
+ *  - Order: mmap_lock -> ipcu_names_lock -> chan->lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
-#include <linux/capability.h>
-#include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hashtable.h>
-#include <linux/highmem.h>
-#include <linux/ipc_namespace.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
-#include <linux/nsproxy.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/user_namespace.h>
 
 #include "acct.h"
 #include "chan.h"
 #include "compat.h"
 #include "dev.h"
 #include "inode.h"
+#include "names.h"
 #include "notify.h"
-
-static DEFINE_MUTEX(names_lock);
-static DEFINE_HASHTABLE(names_hash, 7);
+#include "region.h"
 
 static void chan_get(struct ipcu_chan *chan)
 {
 	kref_get(&chan->ref);
-}
-
-static void chan_free_pages(struct ipcu_chan *chan)
-{
-	unsigned long i;
-
-	if (!chan->pages)
-		return;
-	for (i = 0; i < chan->nr_pages; i++) {
-		if (!chan->pages[i])
-			break;
-		put_page(chan->pages[i]);
-		atomic_long_dec(&ipcu_stats.pages);
-	}
-	kvfree(chan->pages);
 }
 
 static void chan_free(struct ipcu_chan *chan)
@@ -72,9 +47,8 @@ static void chan_free(struct ipcu_chan *chan)
 	for (role = 0; role < 2; role++)
 		for (ev = 0; ev < IPCU_EV_NR; ev++)
 			WARN_ON_ONCE(rcu_access_pointer(chan->efd[role][ev]));
-	chan_free_pages(chan);
-	if (chan->ns)
-		ipcu_put_ipc_ns(chan->ns);
+	ipcu_store_destroy(&chan->store);
+	ipcu_name_release(&chan->name);
 	if (chan->inode)
 		iput(chan->inode);
 	if (chan->acct)
@@ -84,15 +58,14 @@ static void chan_free(struct ipcu_chan *chan)
 	atomic_long_dec(&ipcu_stats.channels);
 }
 
-/* Called with names_lock held by kref_put_mutex(); drops it. */
+/* Called with ipcu_names_lock held by kref_put_mutex(); drops it. */
 static void chan_release(struct kref *ref)
-	__releases(&names_lock)
+	__releases(&ipcu_names_lock)
 {
 	struct ipcu_chan *chan = container_of(ref, struct ipcu_chan, ref);
 
-	if (!hlist_unhashed(&chan->name_node))
-		hash_del(&chan->name_node);
-	mutex_unlock(&names_lock);
+	ipcu_name_unpublish(&chan->name);
+	mutex_unlock(&ipcu_names_lock);
 	chan_free(chan);
 }
 
@@ -102,30 +75,7 @@ static void chan_release(struct kref *ref)
  */
 void ipcu_chan_put(struct ipcu_chan *chan)
 {
-	kref_put_mutex(&chan->ref, chan_release, &names_lock);
-}
-
-static int chan_alloc_pages(struct ipcu_chan *chan)
-{
-	unsigned long i;
-
-	chan->pages = kvcalloc(chan->nr_pages, sizeof(*chan->pages),
-			       GFP_KERNEL_ACCOUNT);
-	if (!chan->pages)
-		return -ENOMEM;
-	for (i = 0; i < chan->nr_pages; i++) {
-		/* A large payload takes a while: stay killable. */
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		chan->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!chan->pages[i])
-			return -ENOMEM;
-		atomic_long_inc(&ipcu_stats.pages);
-		cond_resched();
-	}
-	chan->cons = page_address(chan->pages[0]);
-	chan->prod = page_address(chan->pages[1]);
-	return 0;
+	kref_put_mutex(&chan->ref, chan_release, &ipcu_names_lock);
 }
 
 static struct ipcu_chan *chan_new(const struct ipcu_chan_create *req)
@@ -156,7 +106,7 @@ static struct ipcu_chan *chan_new(const struct ipcu_chan_create *req)
 	mutex_init(&chan->efd_lock);
 	for (role = 0; role < 2; role++)
 		init_waitqueue_head(&chan->wq[role]);
-	INIT_HLIST_NODE(&chan->name_node);
+	ipcu_name_init(&chan->name, IPCU_NAME_CHAN, req->mode);
 	chan->acct = acct;
 	chan->acct_bytes = bytes;
 	chan->geom.entries = req->ring_entries;
@@ -165,75 +115,27 @@ static struct ipcu_chan *chan_new(const struct ipcu_chan_create *req)
 	chan->desc_pgoff = 2;
 	chan->pay_pgoff = 2 + desc_pages;
 	chan->nr_pages = 2 + desc_pages + pay_pages;
-	chan->uid = current_euid();
-	chan->gid = current_egid();
-	chan->mode = req->mode;
 
-	err = chan_alloc_pages(chan);
-	if (err)
-		goto err_free;
 	chan->inode = ipcu_inode_new();
 	if (IS_ERR(chan->inode)) {
 		err = PTR_ERR(chan->inode);
 		chan->inode = NULL;
 		goto err_free;
 	}
+	err = ipcu_store_init(&chan->store, chan->nr_pages,
+			      chan->inode->i_mapping);
+	if (err)
+		goto err_free;
+	err = ipcu_store_populate(&chan->store);
+	if (err)
+		goto err_free;
+	chan->cons = page_address(chan->store.pages[0]);
+	chan->prod = page_address(chan->store.pages[1]);
 	return chan;
 
 err_free:
 	chan_free(chan);
 	return ERR_PTR(err);
-}
-
-/* Valid names: 1..IPCU_NAME_MAX-1 bytes of [A-Za-z0-9._-]. */
-static int name_from_user(char *name, u64 uptr)
-{
-	long len;
-	int i;
-
-	len = strncpy_from_user(name, u64_to_user_ptr(uptr), IPCU_NAME_MAX);
-	if (len < 0)
-		return len;
-	if (len == IPCU_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (len == 0)
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("._-", name[i]))
-			return -EINVAL;
-	return 0;
-}
-
-static u32 name_hash(const struct ipc_namespace *ns, const char *name)
-{
-	return full_name_hash(ns, name, strlen(name));
-}
-
-static struct ipcu_chan *name_find(struct ipc_namespace *ns, const char *name)
-{
-	struct ipcu_chan *chan;
-
-	lockdep_assert_held(&names_lock);
-	hash_for_each_possible(names_hash, chan, name_node,
-			       name_hash(ns, name))
-		if (chan->ns == ns && !strcmp(chan->name, name))
-			return chan;
-	return NULL;
-}
-
-/* SysV IPC's rule (ipcperms()), with the caller's fsuid/fsgid. */
-static bool chan_permitted(struct ipcu_chan *chan, u32 role)
-{
-	int requested = role == IPCU_ROLE_PRODUCER ? 2 : 4;
-	int granted = chan->mode;
-
-	if (uid_eq(current_fsuid(), chan->uid))
-		granted >>= 6;
-	else if (in_group_p(chan->gid))
-		granted >>= 3;
-	if ((granted & requested) == requested)
-		return true;
-	return ns_capable(chan->ns->user_ns, CAP_IPC_OWNER);
 }
 
 /*
@@ -270,7 +172,7 @@ static int ep_open(struct ipcu_chan *chan, u32 role, struct ipcu_ioctl_ctx *ctx)
 	ep->role = role;
 	file = ipcu_file_new(chan->inode, role == IPCU_ROLE_PRODUCER ?
 			     "[ipcunit-producer]" : "[ipcunit-consumer]",
-			     &ipcu_ep_fops, ep);
+			     O_RDWR, &ipcu_ep_fops, ep);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
 		goto err_unclaim;
@@ -325,7 +227,7 @@ long ipcu_chan_create(struct file *file, void *karg, unsigned long arg,
 	if (req->mode & ~0777U || (!req->name && req->mode))
 		return -EINVAL;
 	if (req->name) {
-		err = name_from_user(name, req->name);
+		err = ipcu_name_from_user(name, req->name);
 		if (err)
 			return err;
 	}
@@ -341,18 +243,9 @@ long ipcu_chan_create(struct file *file, void *karg, unsigned long arg,
 	}
 
 	if (req->name) {
-		struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-
-		strscpy(chan->name, name, sizeof(chan->name));
-		mutex_lock(&names_lock);
-		if (name_find(ns, name)) {
-			mutex_unlock(&names_lock);
-			err = -EEXIST;
+		err = ipcu_name_publish(&chan->name, name);
+		if (err)
 			goto err_close;
-		}
-		chan->ns = ipcu_get_ipc_ns(ns);
-		hash_add(names_hash, &chan->name_node, name_hash(ns, name));
-		mutex_unlock(&names_lock);
 	}
 
 	/* The endpoint holds its own reference now. */
@@ -382,26 +275,30 @@ long ipcu_chan_attach(struct file *file, void *karg, unsigned long arg,
 {
 	struct ipcu_chan_attach *req = karg;
 	char name[IPCU_NAME_MAX];
-	struct ipcu_chan *chan;
+	struct ipcu_chan *chan = NULL;
+	struct ipcu_name *n;
 	int fd, err;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (req->role > IPCU_ROLE_CONSUMER || req->pad)
 		return -EINVAL;
-	err = name_from_user(name, req->name);
+	err = ipcu_name_from_user(name, req->name);
 	if (err)
 		return err;
 
-	mutex_lock(&names_lock);
-	chan = name_find(current->nsproxy->ipc_ns, name);
-	if (chan)
+	mutex_lock(&ipcu_names_lock);
+	n = ipcu_name_find(IPCU_NAME_CHAN, name);
+	if (n) {
+		chan = container_of(n, struct ipcu_chan, name);
 		chan_get(chan);
-	mutex_unlock(&names_lock);
+	}
+	mutex_unlock(&ipcu_names_lock);
 	if (!chan)
 		return -ENOENT;
 
-	if (!chan_permitted(chan, req->role)) {
+	if (!ipcu_name_permitted(&chan->name, req->role == IPCU_ROLE_PRODUCER ?
+				 MAY_WRITE : MAY_READ)) {
 		ipcu_chan_put(chan);
 		return -EACCES;
 	}
@@ -504,32 +401,40 @@ static int ep_release(struct inode *inode, struct file *file)
 
 static void chan_vm_open(struct vm_area_struct *vma)
 {
-	chan_get(vma->vm_private_data);
+	struct ipcu_chan *chan = vma->vm_private_data;
+
+	chan_get(chan);
+	ipcu_store_vma_open(&chan->store, vma);
 }
 
 static void chan_vm_close(struct vm_area_struct *vma)
 {
-	ipcu_chan_put(vma->vm_private_data);
+	struct ipcu_chan *chan = vma->vm_private_data;
+
+	ipcu_store_vma_close(&chan->store, vma);
+	ipcu_chan_put(chan);
 }
 
 static vm_fault_t chan_vm_fault(struct vm_fault *vmf)
 {
 	struct ipcu_chan *chan = vmf->vma->vm_private_data;
-	struct page *page;
 
-	/* ep_mmap() bounded the VMA, but a fault is checked on its own. */
-	if (vmf->pgoff >= chan->nr_pages)
-		return VM_FAULT_SIGBUS;
-	page = chan->pages[vmf->pgoff];
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	return ipcu_store_fault(&chan->store, vmf);
+}
+
+/* Payload pages may be shared with clones (IPCU_IOC_CLONE). */
+static vm_fault_t chan_vm_mkwrite(struct vm_fault *vmf)
+{
+	struct ipcu_chan *chan = vmf->vma->vm_private_data;
+
+	return ipcu_store_mkwrite(&chan->store, vmf);
 }
 
 static const struct vm_operations_struct chan_vm_ops = {
-	.open	= chan_vm_open,
-	.close	= chan_vm_close,
-	.fault	= chan_vm_fault,
+	.open		= chan_vm_open,
+	.close		= chan_vm_close,
+	.fault		= chan_vm_fault,
+	.page_mkwrite	= chan_vm_mkwrite,
 };
 
 /*
@@ -549,6 +454,7 @@ static int ep_mmap(struct file *file, struct vm_area_struct *vma)
 	struct ipcu_ep *ep = file->private_data;
 	struct ipcu_chan *chan = ep->chan;
 	unsigned long npages = vma_pages(vma);
+	int err;
 
 	/* A private copy of a channel makes no sense and would hide COW. */
 	if (!(vma->vm_flags & VM_MAYSHARE))
@@ -562,6 +468,9 @@ static int ep_mmap(struct file *file, struct vm_area_struct *vma)
 		/* ...and no later mprotect(PROT_WRITE) either. */
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
+	err = ipcu_store_mmap(&chan->store, vma);
+	if (err)
+		return err;
 	/* The object has a fixed size: mremap() may move but never grow. */
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &chan_vm_ops;

@@ -12,6 +12,8 @@
 #include <linux/wait.h>
 #include <uapi/linux/ipcunit.h>
 
+#include "names.h"
+#include "region.h"
 #include "ring.h"
 
 struct eventfd_ctx;
@@ -39,7 +41,7 @@ struct ipcu_efd {
  * @nr_pages: pages in @pages, immutable.
  * @desc_pgoff: first page of the descriptor ring.
  * @pay_pgoff: first page of the payload area.
- * @pages: the channel's memory, immutable, freed with the channel.
+ * @store: the channel's pages (control, descriptors, payload).
  * @cons: kernel view of the consumer's control page.
  * @prod: kernel view of the producer's control page.
  * @lock: protects @held and @gone.
@@ -50,12 +52,7 @@ struct ipcu_efd {
  * @efd: eventfds per role and event; RCU, written under ->efd_lock.
  * @doorbells: doorbells rung per role.
  * @sleeps: waits that slept per role.
- * @name_node: in the name table, protected by names_lock in chan.c.
- * @ns: IPC namespace of a named channel (a reference), NULL if unnamed.
- * @name: the name, immutable.
- * @uid: owner of a named channel.
- * @gid: group of a named channel.
- * @mode: permission bits of a named channel.
+ * @name: identity and permissions (names.c).
  * @acct: per-user accounting record of the creator.
  * @acct_bytes: bytes charged to @acct.
  */
@@ -66,7 +63,7 @@ struct ipcu_chan {
 	unsigned long nr_pages;
 	unsigned long desc_pgoff;
 	unsigned long pay_pgoff;
-	struct page **pages;
+	struct ipcu_store store;
 	struct ipcu_cons_ctrl *cons;
 	struct ipcu_prod_ctrl *prod;
 
@@ -80,12 +77,7 @@ struct ipcu_chan {
 	atomic64_t doorbells[2];
 	atomic64_t sleeps[2];
 
-	struct hlist_node name_node;
-	struct ipc_namespace *ns;
-	char name[IPCU_NAME_MAX];
-	kuid_t uid;
-	kgid_t gid;
-	umode_t mode;
+	struct ipcu_name name;
 
 	struct ipcu_user *acct;
 	u64 acct_bytes;

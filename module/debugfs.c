@@ -17,6 +17,7 @@ static int stats_show(struct seq_file *m, void *unused)
 {
 	seq_printf(m, "channels %ld\n", atomic_long_read(&ipcu_stats.channels));
 	seq_printf(m, "endpoints %ld\n", atomic_long_read(&ipcu_stats.endpoints));
+	seq_printf(m, "regions %ld\n", atomic_long_read(&ipcu_stats.regions));
 	seq_printf(m, "pages %ld\n", atomic_long_read(&ipcu_stats.pages));
 	seq_printf(m, "users %ld\n", atomic_long_read(&ipcu_stats.users));
 	return 0;

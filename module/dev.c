@@ -26,11 +26,12 @@
 #include "chan.h"
 #include "dev.h"
 #include "notify.h"
+#include "region.h"
 
-enum ipcu_file_kind {
-	IPCU_FILE_DEV,
-	IPCU_FILE_EP,
-};
+/* File kinds, as bits: a command may apply to several. */
+#define IPCU_FILE_DEV		BIT(0)
+#define IPCU_FILE_EP		BIT(1)
+#define IPCU_FILE_REGION	BIT(2)
 
 typedef long (*ipcu_ioctl_fn)(struct file *file, void *karg,
 			      unsigned long arg, struct ipcu_ioctl_ctx *ctx);
@@ -42,7 +43,7 @@ typedef long (*ipcu_ioctl_fn)(struct file *file, void *karg,
  * @flags: flags allowed in the first __u32 of the structure.
  * @resv_off: offset of the reserved bytes that must be zero.
  * @resv_len: their length.
- * @kind: the file kind the command applies to.
+ * @kinds: IPCU_FILE_* bits of the files the command applies to.
  * @fn: the handler.
  */
 struct ipcu_ioctl_def {
@@ -51,7 +52,7 @@ struct ipcu_ioctl_def {
 	u32 flags;
 	unsigned short resv_off;
 	unsigned short resv_len;
-	enum ipcu_file_kind kind;
+	unsigned int kinds;
 	ipcu_ioctl_fn fn;
 };
 
@@ -64,30 +65,38 @@ union ipcu_ioctl_arg {
 	struct ipcu_ep_peer ep_peer;
 	struct ipcu_ep_eventfd ep_eventfd;
 	struct ipcu_wait wait;
+	struct ipcu_region_create region_create;
+	struct ipcu_region_attach region_attach;
+	struct ipcu_clone clone;
+	struct ipcu_region_stats region_stats;
 };
 
 static long ipcu_version_ioctl(struct file *file, void *karg,
 			       unsigned long arg, struct ipcu_ioctl_ctx *ctx);
 
 /* One row, for IPCU_IOC_<_n> taking a structure of type _type. */
-#define IPCU_IOCTL(_n, _type, _flags, _kind, _fn)			\
+#define IPCU_IOCTL(_n, _type, _flags, _kinds, _fn)			\
 	[_IOC_NR(IPCU_IOC_##_n)] = {					\
 		.cmd = IPCU_IOC_##_n,					\
 		.minsz = sizeof(_type),					\
 		.flags = _flags,					\
 		.resv_off = offsetof(_type, reserved),			\
 		.resv_len = sizeof_field(_type, reserved),		\
-		.kind = IPCU_FILE_##_kind,				\
+		.kinds = _kinds,					\
 		.fn = _fn,						\
 	}
 
 /* One row, for IPCU_IOC_<_n> whose argument is a value, not a structure. */
-#define IPCU_IOCTL_VAL(_n, _kind, _fn)					\
+#define IPCU_IOCTL_VAL(_n, _kinds, _fn)					\
 	[_IOC_NR(IPCU_IOC_##_n)] = {					\
 		.cmd = IPCU_IOC_##_n,					\
-		.kind = IPCU_FILE_##_kind,				\
+		.kinds = _kinds,					\
 		.fn = _fn,						\
 	}
+
+#define DEV	IPCU_FILE_DEV
+#define EP	IPCU_FILE_EP
+#define REGION	IPCU_FILE_REGION
 
 static const struct ipcu_ioctl_def ipcu_ioctls[] = {
 	IPCU_IOCTL(VERSION, struct ipcu_version, 0, DEV, ipcu_version_ioctl),
@@ -95,6 +104,10 @@ static const struct ipcu_ioctl_def ipcu_ioctls[] = {
 		   ipcu_chan_create),
 	IPCU_IOCTL(CHAN_ATTACH, struct ipcu_chan_attach, 0, DEV,
 		   ipcu_chan_attach),
+	IPCU_IOCTL(REGION_CREATE, struct ipcu_region_create, 0, DEV,
+		   ipcu_region_create),
+	IPCU_IOCTL(REGION_ATTACH, struct ipcu_region_attach,
+		   IPCU_ATTACH_RDONLY, DEV, ipcu_region_attach),
 	IPCU_IOCTL(EP_INFO, struct ipcu_ep_info, 0, EP, ipcu_ep_info),
 	IPCU_IOCTL(EP_PEER, struct ipcu_ep_peer, 0, EP, ipcu_ep_peer),
 	IPCU_IOCTL(EP_EVENTFD, struct ipcu_ep_eventfd, 0, EP,
@@ -102,10 +115,19 @@ static const struct ipcu_ioctl_def ipcu_ioctls[] = {
 	IPCU_IOCTL_VAL(DOORBELL, EP, ipcu_doorbell_ioctl),
 	IPCU_IOCTL(WAIT, struct ipcu_wait, IPCU_WAIT_DOORBELL, EP,
 		   ipcu_wait_ioctl),
+	IPCU_IOCTL(CLONE, struct ipcu_clone, IPCU_CLONE_SEAL, EP | REGION,
+		   ipcu_clone_ioctl),
+	IPCU_IOCTL_VAL(SEAL, REGION, ipcu_seal_ioctl),
+	IPCU_IOCTL(REGION_STATS, struct ipcu_region_stats, 0, REGION,
+		   ipcu_region_stats_ioctl),
 };
 
+#undef DEV
+#undef EP
+#undef REGION
+
 /* The table ends with the last command, and fits the version's bitmap. */
-static_assert(ARRAY_SIZE(ipcu_ioctls) == _IOC_NR(IPCU_IOC_WAIT) + 1);
+static_assert(ARRAY_SIZE(ipcu_ioctls) == _IOC_NR(IPCU_IOC_REGION_STATS) + 1);
 static_assert(ARRAY_SIZE(ipcu_ioctls) <= 64);
 
 static u64 ipcu_ioctl_mask(void)
@@ -128,16 +150,20 @@ static long ipcu_version_ioctl(struct file *file, void *karg,
 	v->abi_minor = IPCU_ABI_MINOR;
 	v->page_size = PAGE_SIZE;
 	v->features = IPCU_FEAT_VERSION | IPCU_FEAT_CHANNEL | IPCU_FEAT_NAMES |
-		      IPCU_FEAT_EVENTFD | IPCU_FEAT_WAIT;
+		      IPCU_FEAT_EVENTFD | IPCU_FEAT_WAIT | IPCU_FEAT_REGION;
 	v->ioctls = ipcu_ioctl_mask();
 	return 0;
 }
 
 static const struct file_operations ipcu_dev_fops;
 
-static enum ipcu_file_kind file_kind(struct file *file)
+static unsigned int file_kind(struct file *file)
 {
-	return file->f_op == &ipcu_dev_fops ? IPCU_FILE_DEV : IPCU_FILE_EP;
+	if (file->f_op == &ipcu_dev_fops)
+		return IPCU_FILE_DEV;
+	if (file->f_op == &ipcu_region_fops)
+		return IPCU_FILE_REGION;
+	return IPCU_FILE_EP;
 }
 
 /**
@@ -165,7 +191,7 @@ long ipcu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	def = &ipcu_ioctls[nr];
 	/* Same number, different direction: not a command we know. */
 	if (!def->fn || _IOC_DIR(cmd) != _IOC_DIR(def->cmd) ||
-	    def->kind != file_kind(file))
+	    !(def->kinds & file_kind(file)))
 		return -ENOTTY;
 
 	ksize = _IOC_SIZE(def->cmd);

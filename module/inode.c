@@ -65,12 +65,13 @@ struct inode *ipcu_inode_new(void)
  * ipcu_file_new - open a file on @inode
  * @inode: the channel's inode; the file takes a new reference
  * @name: dentry name, shown in /proc/<pid>/fd
+ * @flags: O_RDWR or O_RDONLY
  * @fops: file operations
  * @priv: private_data
  *
- * Return: the file (O_RDWR) or an ERR_PTR.
+ * Return: the file or an ERR_PTR.
  */
-struct file *ipcu_file_new(struct inode *inode, const char *name,
+struct file *ipcu_file_new(struct inode *inode, const char *name, int flags,
 			   const struct file_operations *fops, void *priv)
 {
 	struct file *file;
@@ -79,7 +80,7 @@ struct file *ipcu_file_new(struct inode *inode, const char *name,
 	if (!try_module_get(fops->owner))
 		return ERR_PTR(-ENOENT);
 	ihold(inode);
-	file = alloc_file_pseudo(inode, ipcu_mnt, name, O_RDWR, fops);
+	file = alloc_file_pseudo(inode, ipcu_mnt, name, flags, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		module_put(fops->owner);

@@ -7,7 +7,7 @@
 int ipcu_fs_init(void);
 void ipcu_fs_exit(void);
 struct inode *ipcu_inode_new(void);
-struct file *ipcu_file_new(struct inode *inode, const char *name,
+struct file *ipcu_file_new(struct inode *inode, const char *name, int flags,
 			   const struct file_operations *fops, void *priv);
 
 #endif /* _IPCU_INODE_H */

@@ -109,11 +109,13 @@
 #define IPCU_FEAT_NAMES		_BITULL(2)	/* named channels, attach */
 #define IPCU_FEAT_EVENTFD	_BITULL(3)	/* IPCU_IOC_EP_EVENTFD */
 #define IPCU_FEAT_WAIT		_BITULL(4)	/* IPCU_IOC_WAIT, doorbell */
+#define IPCU_FEAT_REGION	_BITULL(5)	/* regions, clone, seal, stats */
 
 /* Limits. */
 #define IPCU_NAME_MAX		64		/* including the NUL */
 #define IPCU_RING_ENTRIES_MAX	65536U
 #define IPCU_PAYLOAD_MAX	_BITULL(30)
+#define IPCU_REGION_MAX		_BITULL(36)
 
 /* Roles. */
 #define IPCU_ROLE_PRODUCER	0
@@ -287,6 +289,93 @@ struct ipcu_wait {
 	__u64 reserved[2];
 };
 
+/**
+ * struct ipcu_region_create - IPCU_IOC_REGION_CREATE
+ * @flags: in, must be 0.
+ * @mode: in, permission bits (0..0777) of a named region; 0 if unnamed.
+ * @size: in, bytes: a multiple of the page size, up to IPCU_REGION_MAX.
+ *	Pages are allocated, zeroed, when first touched.
+ * @name: in, pointer to a NUL-terminated name, or 0.  Region names are a
+ *	namespace of their own, with the rules of channel names.
+ * @fd: out, the region file descriptor (O_RDWR, O_CLOEXEC).
+ * @pad: must be 0.
+ * @reserved: must be 0.
+ */
+struct ipcu_region_create {
+	__u32 flags;
+	__u32 mode;
+	__u64 size;
+	__u64 name;
+	__s32 fd;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+/* IPCU_IOC_REGION_ATTACH flags. */
+#define IPCU_ATTACH_RDONLY	_BITUL(0)	/* read-only fd; needs read only */
+
+/**
+ * struct ipcu_region_attach - IPCU_IOC_REGION_ATTACH
+ * @flags: in, IPCU_ATTACH_*.  Without IPCU_ATTACH_RDONLY the caller needs
+ *	read and write permission and gets an O_RDWR fd.
+ * @pad: must be 0.
+ * @name: in, pointer to the NUL-terminated region name.
+ * @fd: out, the region file descriptor (O_CLOEXEC).
+ * @pad2: must be 0.
+ * @reserved: must be 0.
+ */
+struct ipcu_region_attach {
+	__u32 flags;
+	__u32 pad;
+	__u64 name;
+	__s32 fd;
+	__u32 pad2;
+	__u64 reserved[5];
+};
+
+/* IPCU_IOC_CLONE flags. */
+#define IPCU_CLONE_SEAL		_BITUL(0)	/* the clone is born sealed */
+
+/**
+ * struct ipcu_clone - IPCU_IOC_CLONE
+ * @flags: in, IPCU_CLONE_*.
+ * @fd: out, a new unnamed region (O_RDWR, O_CLOEXEC) sharing every page of
+ *	the source copy-on-write: the region behind a region fd, or the
+ *	payload area behind a channel endpoint fd.
+ * @reserved: must be 0.
+ */
+struct ipcu_clone {
+	__u32 flags;
+	__s32 fd;
+	__u64 reserved[3];
+};
+
+/* State bits in struct ipcu_region_stats.state. */
+#define IPCU_REGION_SEALED	_BITUL(0)
+
+/**
+ * struct ipcu_region_stats - IPCU_IOC_REGION_STATS
+ * @flags: in, must be 0.
+ * @state: out, IPCU_REGION_* bits.
+ * @size: out, bytes.
+ * @private_pages: out, populated pages no other region shares.
+ * @shared_pages: out, pages shared copy-on-write with other regions or
+ *	channels.
+ * @cow_copies: out, pages this region has copied on write so far.
+ * @writable_maps: out, mappings that may write (PROT_WRITE).
+ * @reserved: must be 0.
+ */
+struct ipcu_region_stats {
+	__u32 flags;
+	__u32 state;
+	__u64 size;
+	__u64 private_pages;
+	__u64 shared_pages;
+	__u64 cow_copies;
+	__u64 writable_maps;
+	__u64 reserved[3];
+};
+
 /* Shared memory structures. */
 
 /* Flags in ipcu_prod_ctrl.flags and ipcu_cons_ctrl.flags. */
@@ -353,6 +442,8 @@ struct ipcu_desc {
 #define IPCU_IOC_VERSION	_IOWR(IPCU_IOC_MAGIC, 0x00, struct ipcu_version)
 #define IPCU_IOC_CHAN_CREATE	_IOWR(IPCU_IOC_MAGIC, 0x01, struct ipcu_chan_create)
 #define IPCU_IOC_CHAN_ATTACH	_IOWR(IPCU_IOC_MAGIC, 0x02, struct ipcu_chan_attach)
+#define IPCU_IOC_REGION_CREATE	_IOWR(IPCU_IOC_MAGIC, 0x03, struct ipcu_region_create)
+#define IPCU_IOC_REGION_ATTACH	_IOWR(IPCU_IOC_MAGIC, 0x04, struct ipcu_region_attach)
 
 /* On an endpoint fd. */
 #define IPCU_IOC_EP_INFO	_IOWR(IPCU_IOC_MAGIC, 0x10, struct ipcu_ep_info)
@@ -361,5 +452,11 @@ struct ipcu_desc {
 /* The argument is a flags word (must be 0), not a pointer. */
 #define IPCU_IOC_DOORBELL	_IO(IPCU_IOC_MAGIC, 0x13)
 #define IPCU_IOC_WAIT		_IOWR(IPCU_IOC_MAGIC, 0x14, struct ipcu_wait)
+
+/* On a region fd, or (IPCU_IOC_CLONE only) an endpoint fd. */
+#define IPCU_IOC_CLONE		_IOWR(IPCU_IOC_MAGIC, 0x20, struct ipcu_clone)
+/* The argument is a flags word (must be 0), not a pointer. */
+#define IPCU_IOC_SEAL		_IO(IPCU_IOC_MAGIC, 0x21)
+#define IPCU_IOC_REGION_STATS	_IOWR(IPCU_IOC_MAGIC, 0x22, struct ipcu_region_stats)
 
 #endif /* _UAPI_LINUX_IPCUNIT_H */

@@ -118,21 +118,29 @@ static void setup(struct ipcu_ep *ep, int fd, unsigned int role,
 
 	/*
 	 * A previous holder of the role may have died while waiting: clear
-	 * its NEED_WAKEUP so that the peer stops ringing for nobody.
+	 * its NEED_WAKEUP so that the peer stops ringing for nobody, and go on
+	 * with its sleep sequence, so that our first sleep is a value the
+	 * peer has not rung for yet.
 	 */
 	if (role == IPCU_ROLE_PRODUCER) {
+		ep->sleep_seq = __atomic_load_n(&prod->flags, __ATOMIC_RELAXED) >>
+				IPCU_SLEEP_SEQ_SHIFT;
 		ep->tail = __atomic_load_n(&prod->tail, __ATOMIC_RELAXED);
 		ep->pay_tail = __atomic_load_n(&prod->pay_tail, __ATOMIC_RELAXED);
 		ep->published = ep->tail;
 		ep->head = ep->tail - entries;
 		ep->pay_head = ep->pay_tail - pay_size;
-		__atomic_store_n(&prod->flags, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&prod->flags, ep->sleep_seq << IPCU_SLEEP_SEQ_SHIFT,
+				 __ATOMIC_RELAXED);
 	} else {
+		ep->sleep_seq = __atomic_load_n(&cons->flags, __ATOMIC_RELAXED) >>
+				IPCU_SLEEP_SEQ_SHIFT;
 		ep->head = __atomic_load_n(&cons->head, __ATOMIC_RELAXED);
 		ep->pay_head = __atomic_load_n(&cons->pay_head, __ATOMIC_RELAXED);
 		ep->published = ep->head;
 		ep->tail = ep->head;
-		__atomic_store_n(&cons->flags, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&cons->flags, ep->sleep_seq << IPCU_SLEEP_SEQ_SHIFT,
+				 __ATOMIC_RELAXED);
 	}
 }
 
@@ -367,16 +375,20 @@ static int ready(struct ipcu_ep *ep)
 					    &start);
 }
 
-/* Set NEED_WAKEUP (and the producer's want), then re-check the ring. */
+/*
+ * Set NEED_WAKEUP with a new sleep sequence (and the producer's want), then
+ * re-check the ring.
+ */
 static int arm(struct ipcu_ep *ep)
 {
+	__u32 flags = (++ep->sleep_seq << IPCU_SLEEP_SEQ_SHIFT) |
+		      IPCU_NEED_WAKEUP;
+
 	if (ep->role == IPCU_ROLE_PRODUCER) {
 		__atomic_store_n(&ep->prod->want, ep->want, __ATOMIC_RELAXED);
-		__atomic_store_n(&ep->prod->flags, IPCU_NEED_WAKEUP,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&ep->prod->flags, flags, __ATOMIC_RELAXED);
 	} else {
-		__atomic_store_n(&ep->cons->flags, IPCU_NEED_WAKEUP,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&ep->cons->flags, flags, __ATOMIC_RELAXED);
 	}
 	/*
 	 * Sleeper side of the wakeup protocol: store flag; full barrier; load
@@ -394,7 +406,8 @@ void ipcu_finish_wait(struct ipcu_ep *ep)
 	 * once too often.
 	 */
 	__atomic_store_n(ep->role == IPCU_ROLE_PRODUCER ? &ep->prod->flags :
-			 &ep->cons->flags, 0, __ATOMIC_RELAXED);
+			 &ep->cons->flags, ep->sleep_seq << IPCU_SLEEP_SEQ_SHIFT,
+			 __ATOMIC_RELAXED);
 }
 
 int ipcu_prepare_wait(struct ipcu_ep *ep)

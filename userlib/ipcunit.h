@@ -87,6 +87,10 @@ struct ipcu_ep_stats {
  * @cur_tag: consumer: tag of the peeked message.
  * @want: producer: bytes of the last ipcu_reserve() that failed with
  *	-EAGAIN, or of ipcu_wait_space(); 0 after a successful reservation.
+ * @sleep_seq: how many times this side has armed IPCU_NEED_WAKEUP; kept in
+ *	the upper bits of its flags word (IPCU_SLEEP_SEQ_SHIFT).
+ * @rung: the peer's flags word this side last rang the doorbell for: one
+ *	doorbell per sleep of the peer, however many flushes see the flag.
  * @map_base: the mapping of the endpoint, NULL for a ring in caller memory.
  * @map_len: its length.
  * @stats: counters, zeroed when the endpoint is set up.
@@ -120,6 +124,8 @@ struct ipcu_ep {
 	__u32 cur_len;
 	__u32 cur_tag;
 	__u32 want;
+	__u32 sleep_seq;
+	__u32 rung;
 
 	void *map_base;
 	size_t map_len;
@@ -281,7 +287,7 @@ static inline int __ipcu_cons_fetch(struct ipcu_ep *ep)
  */
 static inline int __ipcu_publish(struct ipcu_ep *ep)
 {
-	__u32 *peer_flags;
+	__u32 *peer_flags, flags;
 
 	if (ep->role == IPCU_ROLE_PRODUCER) {
 		if (ep->tail == ep->published)
@@ -316,8 +322,16 @@ static inline int __ipcu_publish(struct ipcu_ep *ep)
 	 * the peer: either the peer sees our index, or we see its flag.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return (__atomic_load_n(peer_flags, __ATOMIC_RELAXED) &
-		IPCU_NEED_WAKEUP) != 0;
+	flags = __atomic_load_n(peer_flags, __ATOMIC_RELAXED);
+	/*
+	 * One doorbell per sleep: the peer bumps the sequence in the upper
+	 * bits each time it arms the flag, and the doorbell we rang for this
+	 * value already wakes it (or its re-check after queueing sees data).
+	 */
+	if (!(flags & IPCU_NEED_WAKEUP) || flags == ep->rung)
+		return 0;
+	ep->rung = flags;
+	return 1;
 }
 
 /**

@@ -491,17 +491,25 @@ TAP_TEST(flush_rings_only_when_asked)
 	ring_cons(&r)->flags = 0;
 	put(&r.p, 10, 1);
 	ASSERT_EQ(ipcu_flush(&r.p), 0);
-	ring_cons(&r)->flags = IPCU_NEED_WAKEUP;
+	/* The consumer arms its flag for a new sleep (sequence 2). */
+	ring_cons(&r)->flags = (2 << IPCU_SLEEP_SEQ_SHIFT) | IPCU_NEED_WAKEUP;
 	ASSERT_EQ(ipcu_flush(&r.p), 0);		/* nothing new */
 	put(&r.p, 10, 2);
 	ASSERT_EQ(ipcu_flush(&r.p), -ENOTTY);
 	ASSERT_EQ(ring_prod(&r)->tail, 3);	/* published all the same */
+	/* Same sleep: it was rung for already, once is enough. */
+	put(&r.p, 10, 3);
+	ASSERT_EQ(ipcu_flush(&r.p), 0);
+	/* The next sleep is rung for again. */
+	ring_cons(&r)->flags = (3 << IPCU_SLEEP_SEQ_SHIFT) | IPCU_NEED_WAKEUP;
+	put(&r.p, 10, 4);
+	ASSERT_EQ(ipcu_flush(&r.p), -ENOTTY);
 	ASSERT_EQ(ipcu_doorbell(&r.p), -ENOTTY);
 	ASSERT_EQ(r.p.stats.doorbells, 0);
 
 	get(&r.c, 10, 0);
 	ASSERT_EQ(ipcu_flush(&r.c), 0);
-	ring_prod(&r)->flags = IPCU_NEED_WAKEUP;
+	ring_prod(&r)->flags = (1 << IPCU_SLEEP_SEQ_SHIFT) | IPCU_NEED_WAKEUP;
 	get(&r.c, 10, 1);
 	ASSERT_EQ(ipcu_flush(&r.c), -ENOTTY);
 	ASSERT_EQ(ring_cons(&r)->head, 2);
@@ -521,26 +529,26 @@ TAP_TEST(prepare_finish_wait)
 
 	ring_setup(&r, 4, 100, 256, 0, 0);
 	ASSERT_EQ(ipcu_prepare_wait(&r.c), 0);
-	ASSERT_EQ(ring_cons(&r)->flags, IPCU_NEED_WAKEUP);
+	ASSERT_EQ(ring_cons(&r)->flags & IPCU_NEED_WAKEUP, IPCU_NEED_WAKEUP);
 	ipcu_finish_wait(&r.c);
-	ASSERT_EQ(ring_cons(&r)->flags, 0);
+	ASSERT_EQ(ring_cons(&r)->flags & IPCU_NEED_WAKEUP, 0);
 
 	/* Ready: the flag is left clear. */
 	put(&r.p, 100, 0);
 	ASSERT_EQ(ipcu_prepare_wait(&r.p), 1);
-	ASSERT_EQ(ring_prod(&r)->flags, 0);
+	ASSERT_EQ(ring_prod(&r)->flags & IPCU_NEED_WAKEUP, 0);
 	ASSERT_EQ(ring_prod(&r)->tail, 1);	/* published first */
 	ASSERT_EQ(ipcu_prepare_wait(&r.c), 1);
-	ASSERT_EQ(ring_cons(&r)->flags, 0);
+	ASSERT_EQ(ring_cons(&r)->flags & IPCU_NEED_WAKEUP, 0);
 
 	/* The producer announces the size it waits for. */
 	put(&r.p, 100, 1);
 	ASSERT_EQ(ipcu_reserve(&r.p, 57, &buf), -EAGAIN);
 	ASSERT_EQ(ipcu_prepare_wait(&r.p), 0);
 	ASSERT_EQ(ring_prod(&r)->want, 57);
-	ASSERT_EQ(ring_prod(&r)->flags, IPCU_NEED_WAKEUP);
+	ASSERT_EQ(ring_prod(&r)->flags & IPCU_NEED_WAKEUP, IPCU_NEED_WAKEUP);
 	ipcu_finish_wait(&r.p);
-	ASSERT_EQ(ring_prod(&r)->flags, 0);
+	ASSERT_EQ(ring_prod(&r)->flags & IPCU_NEED_WAKEUP, 0);
 
 	/* The consumer publishes its releases before it would sleep. */
 	get(&r.c, 100, 0);
@@ -556,7 +564,7 @@ TAP_TEST(prepare_finish_wait)
 	for (i = 0; i < 2; i++) {
 		ring_cons(&r)->head = 7;
 		ASSERT_EQ(ipcu_prepare_wait(&r.p), -EPROTO);
-		ASSERT_EQ(ring_prod(&r)->flags, 0);
+		ASSERT_EQ(ring_prod(&r)->flags & IPCU_NEED_WAKEUP, 0);
 	}
 	ring_free(&r);
 }
@@ -659,8 +667,8 @@ TAP_TEST(reattach)
 	ring_prod(&r)->flags = IPCU_NEED_WAKEUP;
 
 	ring_attach(&r);
-	ASSERT_EQ(ring_cons(&r)->flags, 0);
-	ASSERT_EQ(ring_prod(&r)->flags, 0);
+	ASSERT_EQ(ring_cons(&r)->flags & IPCU_NEED_WAKEUP, 0);
+	ASSERT_EQ(ring_prod(&r)->flags & IPCU_NEED_WAKEUP, 0);
 	get(&r.c, 12, 2);
 	get(&r.c, 13, 3);
 	get(&r.c, 14, 4);

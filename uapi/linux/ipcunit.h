@@ -45,9 +45,12 @@
  * All indices are free-running __u32 counters that wrap modulo 2^32.
  * Descriptor i lives at desc[i & (ring_entries - 1)]; payload position p
  * lives at payload[p & (payload_bytes - 1)].  A message is contiguous in the
- * payload area: if it does not fit before the end of the area, the producer
- * skips to the start of the area and the skipped bytes are released with the
- * message.  This is why max_msg may be at most payload_bytes / 2.
+ * payload area: if the space reserved for it does not fit before the end of
+ * the area, the producer skips to the start of the area and the skipped
+ * bytes are released with the message.  (A message may be committed shorter
+ * than it was reserved, so a consumer accepts a message that starts either
+ * where the previous one ended, or at the next lap boundary.)  This is why
+ * max_msg may be at most payload_bytes / 2.
  *
  *   producer: tail, pay_tail      consumer: head, pay_head
  *
@@ -60,9 +63,10 @@
  *  (A) producer: write payload, write desc, store pay_tail,
  *      store-release tail.
  *      consumer: load-acquire tail, then read desc and payload.
- *  (B) consumer: done reading payload, store pay_head,
+ *  (B) consumer: done reading payload, store-release pay_head,
  *      store-release head.
- *      producer: load-acquire head, then load pay_head, then reuse space.
+ *      producer: load-acquire head, load-acquire pay_head, then reuse
+ *      space.  (Either release may be the one the producer sees first.)
  *
  * Wakeups
  * -------
@@ -78,7 +82,10 @@
  *   waker:   store index; smp_mb(); load peer flag   -> doorbell if set
  *
  * At least one side observes the other's store, so no wakeup is lost, and
- * two awake processes exchange messages without any system call.  The kernel
+ * two awake processes exchange messages without any system call.  The
+ * sleeper also bumps a sleep sequence kept in the same flags word, and a
+ * waker rings once per value it sees: a sleeping side is woken exactly once,
+ * however many messages arrive before it runs again.  The kernel
  * re-evaluates readiness from the indices after queueing the sleeper, so a
  * doorbell that arrives between the check and the sleep is not lost either.
  *
@@ -378,8 +385,15 @@ struct ipcu_region_stats {
 
 /* Shared memory structures. */
 
-/* Flags in ipcu_prod_ctrl.flags and ipcu_cons_ctrl.flags. */
-#define IPCU_NEED_WAKEUP	_BITUL(0)	/* this side sleeps or will */
+/*
+ * ipcu_prod_ctrl.flags and ipcu_cons_ctrl.flags: bit 0 says the side sleeps
+ * (or is about to); bits 31:1 are its sleep sequence, which the side bumps
+ * each time it sets IPCU_NEED_WAKEUP.  A waker that already rang the
+ * doorbell for a given flags value need not ring again: one doorbell per
+ * sleep, however many messages are published meanwhile.
+ */
+#define IPCU_NEED_WAKEUP	_BITUL(0)
+#define IPCU_SLEEP_SEQ_SHIFT	1
 
 /**
  * struct ipcu_prod_ctrl - the producer's control page
@@ -421,7 +435,7 @@ struct ipcu_cons_ctrl {
  * struct ipcu_desc - one message descriptor
  * @pos: free-running payload position of the message's first byte.
  * @len: length in bytes, 1..max_msg.
- * @flags: 0; reserved.
+ * @flags: 0.  Consumers refuse descriptors with flags they do not know.
  * @tag: free for the application.
  */
 struct ipcu_desc {

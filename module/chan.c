@@ -116,16 +116,16 @@ static struct ipcu_chan *chan_new(const struct ipcu_chan_create *req)
 	chan->pay_pgoff = 2 + desc_pages;
 	chan->nr_pages = 2 + desc_pages + pay_pages;
 
+	err = ipcu_store_init(&chan->store, chan->nr_pages);
+	if (err)
+		goto err_free;
 	chan->inode = ipcu_inode_new();
 	if (IS_ERR(chan->inode)) {
 		err = PTR_ERR(chan->inode);
 		chan->inode = NULL;
 		goto err_free;
 	}
-	err = ipcu_store_init(&chan->store, chan->nr_pages,
-			      chan->inode->i_mapping);
-	if (err)
-		goto err_free;
+	chan->store.mapping = chan->inode->i_mapping;
 	err = ipcu_store_populate(&chan->store);
 	if (err)
 		goto err_free;

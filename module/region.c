@@ -62,18 +62,15 @@
 
 /**
  * ipcu_store_init - an empty store of @nr pages
- * @st: the store
+ * @st: the store, zeroed; the owner sets ->mapping before any mmap
  * @nr: pages
- * @mapping: the owner's address_space
  *
  * Return: 0 or -ENOMEM.
  */
-int ipcu_store_init(struct ipcu_store *st, unsigned long nr,
-		    struct address_space *mapping)
+int ipcu_store_init(struct ipcu_store *st, unsigned long nr)
 {
 	mutex_init(&st->lock);
 	st->nr = nr;
-	st->mapping = mapping;
 	st->pages = kvcalloc(nr, sizeof(*st->pages),
 			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	return st->pages ? 0 : -ENOMEM;
@@ -424,15 +421,16 @@ static struct ipcu_region *region_new(unsigned long nr, umode_t mode)
 	r->acct = acct;
 	r->acct_bytes = bytes;
 	ipcu_name_init(&r->name, IPCU_NAME_REGION, mode);
+	err = ipcu_store_init(&r->store, nr);
+	if (err)
+		goto err_free;
 	r->inode = ipcu_inode_new();
 	if (IS_ERR(r->inode)) {
 		err = PTR_ERR(r->inode);
 		r->inode = NULL;
 		goto err_free;
 	}
-	err = ipcu_store_init(&r->store, nr, r->inode->i_mapping);
-	if (err)
-		goto err_free;
+	r->store.mapping = r->inode->i_mapping;
 	return r;
 
 err_free:

@@ -33,8 +33,7 @@ struct ipcu_store {
 	u64 cow_copies;
 };
 
-int ipcu_store_init(struct ipcu_store *st, unsigned long nr,
-		    struct address_space *mapping);
+int ipcu_store_init(struct ipcu_store *st, unsigned long nr);
 int ipcu_store_populate(struct ipcu_store *st);
 void ipcu_store_destroy(struct ipcu_store *st);
 int ipcu_store_mmap(struct ipcu_store *st, struct vm_area_struct *vma);

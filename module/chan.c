@@ -126,6 +126,7 @@ static struct ipcu_chan *chan_new(const struct ipcu_chan_create *req)
 		goto err_free;
 	}
 	chan->store.mapping = chan->inode->i_mapping;
+	chan->store.cow_first = chan->pay_pgoff;
 	err = ipcu_store_populate(&chan->store);
 	if (err)
 		goto err_free;
@@ -180,6 +181,7 @@ static int ep_open(struct ipcu_chan *chan, u32 role, struct ipcu_ioctl_ctx *ctx)
 	atomic_long_inc(&ipcu_stats.endpoints);
 	ctx->file = file;
 	ctx->fd = fd;
+	ctx->live = &ep->live;
 	return fd;
 
 err_unclaim:
@@ -372,9 +374,18 @@ long ipcu_ep_peer(struct file *file, void *karg, unsigned long arg,
 {
 	struct ipcu_ep *ep = file->private_data;
 	struct ipcu_ep_peer *req = karg;
+	u32 role = !ep->role;
 	int fd;
 
-	fd = ep_open(ep->chan, !ep->role, ctx);
+	/*
+	 * Holding one end of an unnamed channel is the right to the other;
+	 * a named channel's other role needs the permission attach needs.
+	 */
+	if (ep->chan->name.ns &&
+	    !ipcu_name_permitted(&ep->chan->name, role == IPCU_ROLE_PRODUCER ?
+				 MAY_WRITE : MAY_READ))
+		return -EACCES;
+	fd = ep_open(ep->chan, role, ctx);
 	if (fd < 0)
 		return fd;
 	req->fd = fd;
@@ -386,13 +397,24 @@ static int ep_release(struct inode *inode, struct file *file)
 	struct ipcu_ep *ep = file->private_data;
 	struct ipcu_chan *chan = ep->chan;
 
+	/* While the role is still held, so a next holder's stay registered. */
+	ipcu_efd_drop_role(chan, ep->role);
+
+	/*
+	 * An endpoint whose fd never reached user space (the result could not
+	 * be copied out) leaves without the peer noticing.  Otherwise the
+	 * peer-gone eventfd fires under ->lock, together with the state
+	 * change: a new holder cannot claim the role in between.
+	 */
 	spin_lock(&chan->lock);
 	chan->held[ep->role] = false;
-	WRITE_ONCE(chan->gone[ep->role], true);
+	if (ep->live) {
+		WRITE_ONCE(chan->gone[ep->role], true);
+		ipcu_notify_peer_gone(chan, ep->role);
+	}
 	spin_unlock(&chan->lock);
-
-	ipcu_efd_drop_role(chan, ep->role);
-	ipcu_notify_peer_gone(chan, ep->role);
+	if (ep->live)
+		wake_up_interruptible_poll(&chan->wq[!ep->role], EPOLLHUP);
 	atomic_long_dec(&ipcu_stats.endpoints);
 	kfree(ep);
 	ipcu_chan_put(chan);

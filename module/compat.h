@@ -32,6 +32,16 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #define fd_file(f) ((f).file)
 #endif
 
+/* How many PTEs map @page (an order-0 page). */
+static inline int ipcu_page_mapcount(struct page *page)
+{
+#ifdef IPCU_HAVE_PAGE_MAPCOUNT
+	return page_mapcount(page);
+#else
+	return folio_mapcount(page_folio(page));
+#endif
+}
+
 static inline void ipcu_eventfd_signal(struct eventfd_ctx *ctx)
 {
 #ifdef IPCU_HAVE_EVENTFD_SIGNAL_NOCOUNT

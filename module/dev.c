@@ -220,8 +220,12 @@ long ipcu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = -EFAULT;
 		goto err_discard;
 	}
-	if (ctx.file)
+	if (ctx.file) {
+		/* Before fd_install(): after it the file may already be gone. */
+		if (ctx.live)
+			*ctx.live = true;
 		fd_install(ctx.fd, ctx.file);
+	}
 	return 0;
 
 err_discard:

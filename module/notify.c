@@ -153,16 +153,16 @@ void ipcu_efd_drop_role(struct ipcu_chan *chan, u32 role)
 }
 
 /**
- * ipcu_notify_peer_gone - tell the other side that @role went away
- * @chan: the channel
+ * ipcu_notify_peer_gone - signal the other side's peer-gone eventfd
+ * @chan: the channel, ->lock held (the state change and the event are one)
  * @role: the role that was released
+ *
+ * The caller wakes the other side's waiters after dropping ->lock.
  */
 void ipcu_notify_peer_gone(struct ipcu_chan *chan, u32 role)
 {
-	u32 peer = !role;
-
-	wake_up_interruptible_poll(&chan->wq[peer], EPOLLHUP);
-	efd_signal(chan, peer, IPCU_EV_PEER_GONE);
+	lockdep_assert_held(&chan->lock);
+	efd_signal(chan, !role, IPCU_EV_PEER_GONE);
 }
 
 /* Wake the peer of @role: the consumer for data, the producer for space. */

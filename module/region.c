@@ -71,8 +71,8 @@ int ipcu_store_init(struct ipcu_store *st, unsigned long nr)
 {
 	mutex_init(&st->lock);
 	st->nr = nr;
-	st->pages = kvcalloc(nr, sizeof(*st->pages),
-			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	st->pages = kvcalloc(nr, sizeof(*st->pages), GFP_KERNEL_ACCOUNT |
+			     __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	return st->pages ? 0 : -ENOMEM;
 }
 
@@ -103,8 +103,10 @@ int ipcu_store_populate(struct ipcu_store *st)
 		/* A large store takes a while: stay killable. */
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/* Fail with -ENOMEM over memory.max, never OOM-kill. */
 		st->pages[i] = store_alloc_page(GFP_KERNEL_ACCOUNT |
-						__GFP_NOWARN);
+						__GFP_NOWARN |
+						__GFP_RETRY_MAYFAIL);
 		if (!st->pages[i])
 			return -ENOMEM;
 		cond_resched();
@@ -244,6 +246,34 @@ vm_fault_t ipcu_store_fault(struct ipcu_store *st, struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+/*
+ * May a write fault on @page (locked) go to the page itself?
+ *
+ * Not if another store shares it.  Not either if something outside the
+ * store's owners and mappings holds a reference, such as a pipe that
+ * vmspliced it: that reference was taken when the page may still have been
+ * shared, and must keep seeing the bytes of that moment, not this writer's
+ * (the CVE-2020-29374 class).  A reference is expected for the store, one
+ * per PTE, and one held by the fault path itself.  Pages pinned for DMA are
+ * the exception: the pin is this store's own I/O (pinned pages are never
+ * shared by a clone), so it must keep writing to the page the store holds.
+ * Pages before st->cow_first (a channel's control pages and descriptor
+ * ring) are never shared and never replaced: the kernel reads them.
+ */
+static bool page_reusable(struct ipcu_store *st, unsigned long idx,
+			  struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (idx < st->cow_first)
+		return true;
+	if (page_private(page) != 1)
+		return false;
+	if (folio_maybe_dma_pinned(folio))
+		return true;
+	return folio_ref_count(folio) <= 2 + ipcu_page_mapcount(page);
+}
+
 /**
  * ipcu_store_mkwrite - ->page_mkwrite: break copy-on-write sharing
  * @st: the store
@@ -272,7 +302,7 @@ vm_fault_t ipcu_store_mkwrite(struct ipcu_store *st, struct vm_fault *vmf)
 		mutex_unlock(&st->lock);
 		return VM_FAULT_SIGBUS;
 	}
-	if (page_private(page) == 1) {
+	if (page_reusable(st, idx, page)) {
 		mutex_unlock(&st->lock);
 		return VM_FAULT_LOCKED;
 	}
@@ -288,6 +318,8 @@ vm_fault_t ipcu_store_mkwrite(struct ipcu_store *st, struct vm_fault *vmf)
 	atomic_long_inc(&ipcu_stats.pages);
 	WRITE_ONCE(st->pages[idx], copy);
 	set_page_private(page, page_private(page) - 1);
+	if (!page_private(page))
+		atomic_long_dec(&ipcu_stats.pages);
 	st->cow_copies++;
 	store_zap(st, idx, 1);
 	unlock_page(page);
@@ -494,17 +526,23 @@ long ipcu_region_create(struct file *file, void *karg, unsigned long arg,
 	r = region_new(req->size >> PAGE_SHIFT, req->mode);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
+	fd = region_open(r, O_RDWR, ctx);
+	if (fd < 0) {
+		region_put(r);
+		return fd;
+	}
+	/* Published last: nobody can attach to a half-made region. */
 	if (req->name) {
 		err = ipcu_name_publish(&r->name, name);
 		if (err) {
+			fput(ctx->file);
+			put_unused_fd(ctx->fd);
+			ctx->file = NULL;
 			region_put(r);
 			return err;
 		}
 	}
-	fd = region_open(r, O_RDWR, ctx);
 	region_put(r);
-	if (fd < 0)
-		return fd;
 	req->fd = fd;
 	return 0;
 }

@@ -17,6 +17,8 @@ struct ipcu_ioctl_ctx;
  *	the page lock.
  * @mapping: address_space all mappings of the owner hang off; file offset
  *	(in pages) == index in @pages.
+ * @cow_first: first index that clones may share; pages before it are
+ *	never replaced (a channel's control pages and descriptors).
  * @writable_maps: VMAs that may write (VM_MAYWRITE), protected by ->lock.
  * @sealed: no writable mapping can ever be made again, protected by ->lock.
  * @cow_copies: pages copied on write so far, protected by ->lock.
@@ -28,6 +30,7 @@ struct ipcu_store {
 	unsigned long nr;
 	struct page **pages;
 	struct address_space *mapping;
+	unsigned long cow_first;
 	unsigned long writable_maps;
 	bool sealed;
 	u64 cow_copies;

@@ -13,7 +13,8 @@
  *
  *   - IPCU_IOC_CHAN_ATTACH with the channel's name (named channels only;
  *     names live in the creator's IPC namespace and carry an owner uid/gid
- *     and a mode, checked like SysV IPC objects),
+ *     and a mode, checked with SysV IPC's rule against the caller's
+ *     fsuid/fsgid; CAP_IPC_OWNER overrides it),
  *   - IPCU_IOC_EP_PEER on an endpoint it already holds (like socketpair()),
  *   - receiving an endpoint fd over a Unix socket (SCM_RIGHTS).
  *
@@ -218,7 +219,8 @@ struct ipcu_chan_attach {
  * @state: out, IPCU_STATE_* bits.
  * @pad: out, 0.
  * @doorbells: out, doorbells this endpoint's role has rung so far.
- * @sleeps: out, IPCU_IOC_WAIT calls on this role that had to sleep.
+ * @sleeps: out, IPCU_IOC_WAIT calls on this role that found the endpoint
+ *	not ready and were allowed to sleep (non-zero timeout).
  * @reserved: must be 0.
  */
 struct ipcu_ep_info {
@@ -285,7 +287,10 @@ struct ipcu_ep_eventfd {
  * Waits until this endpoint is ready: EPOLLIN for a consumer with a message
  * to read, EPOLLOUT for a producer with room for a descriptor and for
  * prod_ctrl.want bytes, EPOLLHUP once the peer is gone, EPOLLERR for an
- * inconsistent ring.  Returns 0 with @revents set, -ETIMEDOUT, or -EINTR.
+ * inconsistent ring.  Returns 0 with @revents set (only then is @revents
+ * written back), -ETIMEDOUT, -EINTR (with a timeout), -ERESTARTSYS
+ * (without one: an SA_RESTART handler restarts the call, which rings the
+ * doorbell again), -EBADF/-EINVAL for a bad @doorbell_fd, or -EFAULT.
  */
 struct ipcu_wait {
 	__u32 flags;
@@ -369,7 +374,9 @@ struct ipcu_clone {
  * @shared_pages: out, pages shared copy-on-write with other regions or
  *	channels.
  * @cow_copies: out, pages this region has copied on write so far.
- * @writable_maps: out, mappings that may write (PROT_WRITE).
+ * @writable_maps: out, VMAs that may write: made with PROT_WRITE, counted
+ *	until unmapped even if mprotect()ed read-only since; split and
+ *	forked VMAs count separately.  IPCU_IOC_SEAL needs 0.
  * @reserved: must be 0.
  */
 struct ipcu_region_stats {
@@ -448,7 +455,9 @@ struct ipcu_desc {
 /*
  * ioctls.  Structures are extensible: the size encoded in the command is
  * the size the caller was built with.  A shorter (older) structure is
- * zero-extended; a longer one must have an all-zero tail, else -E2BIG.
+ * zero-extended down to the structure's first published size (shorter than
+ * that is -EINVAL: for ABI 1.0 that is the size defined here); a longer one
+ * must have an all-zero tail, else -E2BIG.
  */
 #define IPCU_IOC_MAGIC		0xB9
 

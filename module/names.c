@@ -67,8 +67,10 @@ int ipcu_name_from_user(char *name, u64 uptr)
 		return -ENAMETOOLONG;
 	if (len == 0)
 		return -EINVAL;
+	/* The kernel's ctype is Latin-1: insist on ASCII first. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("._-", name[i]))
+		if (!isascii(name[i]) ||
+		    (!isalnum(name[i]) && !strchr("._-", name[i])))
 			return -EINVAL;
 	return 0;
 }

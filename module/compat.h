@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/ipc_namespace.h>
+#include <linux/proc_ns.h>
 
 #ifndef IPCU_HAVE_VM_FLAGS_SET
 /* vm_flags became read-only behind accessors in 6.3. */
@@ -52,12 +53,11 @@ static inline void ipcu_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 /*
- * Named channels pin their IPC namespace so a name can never be found from
- * a later namespace that reuses the memory.  Where put_ipc_ns() is not
- * exported to modules (6.1), the reference is
- * dropped with refcount_dec_not_one(): if ours were the last one (the
- * namespace died while a channel passed out of it lived on), the namespace
- * is leaked rather than freed with an unexported function.
+ * Named objects pin their IPC namespace so a name can never be found from
+ * a later namespace that reuses the memory.  Ours is often the last
+ * reference: an exiting task drops its namespaces before its files'
+ * deferred release runs.  Where put_ipc_ns() is not exported to modules
+ * (6.1), the namespace's own operations put it, as nsfs does.
  */
 static inline struct ipc_namespace *ipcu_get_ipc_ns(struct ipc_namespace *ns)
 {
@@ -70,8 +70,7 @@ static inline void ipcu_put_ipc_ns(struct ipc_namespace *ns)
 #ifdef IPCU_HAVE_PUT_IPC_NS
 	put_ipc_ns(ns);
 #else
-	if (!refcount_dec_not_one(&ns->ns.count))
-		pr_warn_once("IPC namespace outlived by a channel is leaked\n");
+	ns->ns.ops->put(&ns->ns);
 #endif
 }
 

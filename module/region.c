@@ -20,15 +20,15 @@
  *      no PTE of this object keeps pointing at the shared page;
  *   4. return VM_FAULT_NOPAGE: the access is retried and faults the copy.
  *
- * Clone: under src->lock, raise every page's owner count under its page
- * lock, then zap every mapping of the source range.  A ->page_mkwrite that
- * already found a page private still holds the page lock until its PTE is
- * in, so the count is raised after that and the zap removes the PTE; any
- * later write faults into the break above.  Faults and breaks of the source
- * wait for src->lock, so the clone is the source's content at the moment
- * the zap completes.  Pages pinned for DMA (FOLL_PIN: O_DIRECT, io_uring
- * fixed buffers) at clone time are copied for the clone at once, as fork()
- * does, since a device may still write them.
+ * Clone: under src->lock (faults and breaks of the source wait for it),
+ * cycle every page lock so that faults already past the lock finish
+ * installing their PTEs, zap every mapping of the source range, and only
+ * then raise every page's owner count under its page lock.  After the zap
+ * no writable PTE of the source exists and none can be made, and GUP-fast
+ * cannot pin without a PTE: the clone is the source at one instant, and a
+ * pin taken before the zap is seen.  Pages pinned for DMA (FOLL_PIN) at
+ * clone time are copied for the clone at once, as fork() does, since a
+ * device may still write them.
  *
  * ->fault: read the slot and take a page reference under st->lock (the
  * owner's reference keeps the page alive meanwhile), then lock the page and
@@ -345,6 +345,25 @@ int ipcu_store_clone(struct ipcu_store *dst, struct ipcu_store *src,
 	int ret = 0;
 
 	mutex_lock(&src->lock);
+	/*
+	 * Faults and breaks of the source now wait for src->lock.  A fault
+	 * that got past that before holds its page's lock until its PTE is
+	 * in: cycling every page lock lets those finish, and the zap then
+	 * removes every PTE of the range, writable or not.  From here until
+	 * the unlock nothing can write the source through a mapping, and no
+	 * GUP-fast pin can be taken without faulting: the clone is one
+	 * instant of the source, and a pin taken before shows up below.
+	 */
+	for (i = 0; i < dst->nr; i++) {
+		struct page *page = src->pages[first + i];
+
+		if (page) {
+			lock_page(page);
+			unlock_page(page);
+		}
+	}
+	store_zap(src, first, dst->nr);
+
 	for (i = 0; i < dst->nr; i++) {
 		struct page *page = src->pages[first + i];
 
@@ -369,9 +388,6 @@ int ipcu_store_clone(struct ipcu_store *dst, struct ipcu_store *src,
 		unlock_page(page);
 		cond_resched();
 	}
-	/* From here on every write to the source faults and breaks. */
-	if (!ret)
-		store_zap(src, first, dst->nr);
 	mutex_unlock(&src->lock);
 	return ret;
 }

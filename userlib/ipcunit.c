@@ -384,11 +384,12 @@ static int arm(struct ipcu_ep *ep)
 	__u32 flags = (++ep->sleep_seq << IPCU_SLEEP_SEQ_SHIFT) |
 		      IPCU_NEED_WAKEUP;
 
+	/* Release: a consumer that sees the flag sees this want too. */
 	if (ep->role == IPCU_ROLE_PRODUCER) {
 		__atomic_store_n(&ep->prod->want, ep->want, __ATOMIC_RELAXED);
-		__atomic_store_n(&ep->prod->flags, flags, __ATOMIC_RELAXED);
+		__atomic_store_n(&ep->prod->flags, flags, __ATOMIC_RELEASE);
 	} else {
-		__atomic_store_n(&ep->cons->flags, flags, __ATOMIC_RELAXED);
+		__atomic_store_n(&ep->cons->flags, flags, __ATOMIC_RELEASE);
 	}
 	/*
 	 * Sleeper side of the wakeup protocol: store flag; full barrier; load

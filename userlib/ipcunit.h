@@ -282,6 +282,34 @@ static inline int __ipcu_cons_fetch(struct ipcu_ep *ep)
 }
 
 /*
+ * Consumer: would the sleeping producer's wait be over now?  The same rule
+ * as the kernel's readiness (ipcu_ring_writable() in module/ring.c) on our
+ * published indices and the producer's.  Values that make no sense answer
+ * yes: the doorbell then lets the kernel report EPOLLERR to the producer.
+ */
+static inline int __ipcu_peer_room(const struct ipcu_ep *ep)
+{
+	__u32 tail = __atomic_load_n(&ep->prod->tail, __ATOMIC_ACQUIRE);
+	__u32 pay_tail = __atomic_load_n(&ep->prod->pay_tail, __ATOMIC_RELAXED);
+	__u32 want = __atomic_load_n(&ep->prod->want, __ATOMIC_RELAXED);
+	__u32 off = pay_tail & (ep->pay_size - 1);
+	__u32 pos = pay_tail;
+
+	if (tail - ep->head > ep->entries ||
+	    pay_tail - ep->pay_head > ep->pay_size)
+		return 1;
+	if (want == 0)
+		want = 1;
+	if (want > ep->max_msg)
+		want = ep->max_msg;
+	if (tail - ep->head >= ep->entries)
+		return 0;
+	if (want > ep->pay_size - off)
+		pos += ep->pay_size - off;
+	return (__u64)(pos - ep->pay_head) + want <= ep->pay_size;
+}
+
+/*
  * Store this side's indices to shared memory if they moved since the last
  * call.  Return 1 if the peer asked for a doorbell, 0 if not.
  */
@@ -322,13 +350,19 @@ static inline int __ipcu_publish(struct ipcu_ep *ep)
 	 * the peer: either the peer sees our index, or we see its flag.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	flags = __atomic_load_n(peer_flags, __ATOMIC_RELAXED);
+	/* Acquire: pairs with the release in the peer's arming of the flag. */
+	flags = __atomic_load_n(peer_flags, __ATOMIC_ACQUIRE);
 	/*
 	 * One doorbell per sleep: the peer bumps the sequence in the upper
 	 * bits each time it arms the flag, and the doorbell we rang for this
-	 * value already wakes it (or its re-check after queueing sees data).
+	 * value wakes it (or its re-check after queueing sees the ring).
+	 * A producer waits for room for @want bytes, and the kernel puts it
+	 * back to sleep until they fit: ring only once they do, or a
+	 * doorbell spent on a partial release would be the only one.
 	 */
 	if (!(flags & IPCU_NEED_WAKEUP) || flags == ep->rung)
+		return 0;
+	if (ep->role == IPCU_ROLE_CONSUMER && !__ipcu_peer_room(ep))
 		return 0;
 	ep->rung = flags;
 	return 1;

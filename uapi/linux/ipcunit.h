@@ -397,7 +397,10 @@ struct ipcu_region_stats {
  * (or is about to); bits 31:1 are its sleep sequence, which the side bumps
  * each time it sets IPCU_NEED_WAKEUP.  A waker that already rang the
  * doorbell for a given flags value need not ring again: one doorbell per
- * sleep, however many messages are published meanwhile.
+ * sleep, however many messages are published meanwhile.  A producer waits
+ * for room for its @want bytes (stored before the flag, with release): a
+ * consumer rings for a producer's sleep once that room exists, since the
+ * kernel keeps the producer asleep until then.
  */
 #define IPCU_NEED_WAKEUP	_BITUL(0)
 #define IPCU_SLEEP_SEQ_SHIFT	1

@@ -21,12 +21,12 @@
 static unsigned int max_objects_per_user = 1024;
 module_param(max_objects_per_user, uint, 0644);
 MODULE_PARM_DESC(max_objects_per_user,
-		 "Channels one user may own at once (default 1024)");
+		 "Channels and regions one user may own at once (default 1024)");
 
 static unsigned long max_bytes_per_user = 2UL << 30;
 module_param(max_bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(max_bytes_per_user,
-		 "Bytes of channel memory one user may own at once (default 2 GiB)");
+		 "Bytes of channels and regions (clones count in full) one user may own at once (default 2 GiB)");
 
 struct ipcu_counters ipcu_stats;
 

@@ -26,9 +26,9 @@
  * then raise every page's owner count under its page lock.  After the zap
  * no writable PTE of the source exists and none can be made, and GUP-fast
  * cannot pin without a PTE: the clone is the source at one instant, and a
- * pin taken before the zap is seen.  Pages pinned for DMA (FOLL_PIN) at
- * clone time are copied for the clone at once, as fork() does, since a
- * device may still write them.
+ * pin taken before the zap is seen.  Pages held from outside at clone time
+ * (a DMA pin, a vmsplice, a /proc/pid/mem write in flight) are copied for
+ * the clone at once, as fork() does: their holder may still write them.
  *
  * ->fault: read the slot and take a page reference under st->lock (the
  * owner's reference keeps the page alive meanwhile), then lock the page and
@@ -329,14 +329,30 @@ vm_fault_t ipcu_store_mkwrite(struct ipcu_store *st, struct vm_fault *vmf)
 	return VM_FAULT_NOPAGE;
 }
 
+/*
+ * After the zap, a page's references are one per owning store, one per PTE
+ * of the other owners' mappings, and whatever else holds it: a DMA pin, a
+ * pipe that vmspliced it, a /proc/pid/mem or ptrace write in flight.  Such
+ * a holder may still write it, or must keep seeing it as it is: the clone
+ * gets a copy of its own instead (fork() does the same).
+ */
+static bool page_referenced_outside(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_maybe_dma_pinned(folio) ||
+	       folio_ref_count(folio) > page_private(page) +
+					ipcu_page_mapcount(page);
+}
+
 /**
  * ipcu_store_clone - share @src's pages from @first with @dst
  * @dst: an empty store nobody can reach yet, dst->nr pages
  * @src: the source
  * @first: index in @src of dst's first page
  *
- * Return: 0, or -ENOMEM copying a DMA-pinned page (dst is then partially
- * filled; ipcu_store_destroy() releases it).
+ * Return: 0, or -ENOMEM copying a page held from outside (dst is then
+ * partially filled; ipcu_store_destroy() releases it).
  */
 int ipcu_store_clone(struct ipcu_store *dst, struct ipcu_store *src,
 		     unsigned long first)
@@ -370,7 +386,7 @@ int ipcu_store_clone(struct ipcu_store *dst, struct ipcu_store *src,
 		if (!page)
 			continue;
 		lock_page(page);
-		if (folio_maybe_dma_pinned(page_folio(page))) {
+		if (page_referenced_outside(page)) {
 			struct page *copy = store_alloc_page(STORE_GFP);
 
 			if (!copy) {

@@ -391,7 +391,7 @@ TEST_F(cow, premapped_clone_peer)
 
 #define CHAIN	16
 
-TEST_F(cow, chain_of_clones)
+TEST_F_TIMEOUT(cow, chain_of_clones, 180)
 {
 	const size_t n = CHAIN + 1;
 	uint32_t *m[CHAIN + 1];
@@ -547,7 +547,7 @@ static void *cc_cloner(void *arg)
 	return NULL;
 }
 
-TEST_F(cow, concurrent_clones_threads)
+TEST_F_TIMEOUT(cow, concurrent_clones_threads, 180)
 {
 	struct cc_shared sh = { 0 };
 	pthread_t w, t[CC_THREADS];
@@ -574,7 +574,7 @@ TEST_F(cow, concurrent_clones_threads)
 	EXPECT_EQ(self->regions, ipcu_test_stat("regions"));
 }
 
-TEST_F(cow, concurrent_clones_processes)
+TEST_F_TIMEOUT(cow, concurrent_clones_processes, 180)
 {
 	struct cc_shared sh = { 0 };
 	pid_t pid[CC_THREADS];
@@ -615,7 +615,7 @@ TEST_F(cow, concurrent_clones_processes)
 
 /* --- channels -------------------------------------------------------------- */
 
-TEST_F(cow, clone_channel_payload)
+TEST_F_TIMEOUT(cow, clone_channel_payload, 180)
 {
 	uint32_t *m;
 	const size_t pay_pages = 16;
@@ -1121,7 +1121,7 @@ static int one_cycle(int dev, int src, uint32_t *p, size_t n, size_t pg,
 	return 0;
 }
 
-TEST_F(cow, page_accounting_cycles)
+TEST_F_TIMEOUT(cow, page_accounting_cycles, 180)
 {
 	const size_t n = 16;
 	long free0, free1, drift_kb;

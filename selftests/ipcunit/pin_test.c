@@ -147,7 +147,7 @@ FIXTURE_TEARDOWN(splice)
 	close(self->dev);
 }
 
-TEST_F(splice, isolation)
+TEST_F_TIMEOUT(splice, isolation, 120)
 {
 	uint32_t *buf, mine_before, mine_after, theirs;
 
@@ -307,7 +307,7 @@ FIXTURE_TEARDOWN(pin)
  * region cannot be sealed while the references last.  That reaches the
  * pinned path on every kernel, with no device and no timing.
  */
-TEST_F(pin, many_references_look_pinned)
+TEST_F_TIMEOUT(pin, many_references_look_pinned, 120)
 {
 	int fd, c, pfd[REF_PIPES][2], i, j;
 	struct iovec iov[REF_BUFS];
@@ -494,7 +494,7 @@ TEST_F_TIMEOUT(pin, pinned_page_in_snapshot, 120)
 
 /* --- direct I/O ------------------------------------------------------------ */
 
-TEST_F(pin, direct_io)
+TEST_F_TIMEOUT(pin, direct_io, 120)
 {
 	char path[] = "/tmp/ipcunit-pin-XXXXXX";
 	uint32_t *p, *q, *r, *buf;
@@ -878,7 +878,7 @@ static int uring_read(struct io_uring *ring, int fd, void *buf, size_t len,
  * get copies of the pinned pages (region.c copies DMA-pinned pages at clone
  * time), so that later READ_FIXED completions land only in the source.
  */
-TEST_F(pin, io_uring_fixed_buffer)
+TEST_F_TIMEOUT(pin, io_uring_fixed_buffer, 120)
 {
 	const size_t n = 2;
 	size_t len = n * self->pg;
@@ -1002,7 +1002,7 @@ static int seal_eventually(int fd)
  * pin then clone (the clone gets copies at once), clone then pin (the pin's
  * FOLL_WRITE breaks the sharing first, so the source pins its own copies).
  */
-TEST_F(pin, af_xdp_umem)
+TEST_F_TIMEOUT(pin, af_xdp_umem, 120)
 {
 	const size_t n = 4;
 	size_t len = n * self->pg;

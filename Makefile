@@ -6,6 +6,8 @@
 #   make KVER=6.12       ... with the module built for Debian's 6.12 kernel
 #   make check           install deps, build, host tests, VM tests on 6.1 and 6.12
 #   make demo            boot a VM, load the module, run the demo
+#   make bench           the benchmark, three modes (~15-20 min; bench-quick < 3)
+#   make check-debug     the selftests on the debug kernel (tools/debug-kernel)
 #   make checkpatch      checkpatch.pl --strict on module/ and uapi/
 #   make sparse          sparse (C=2) over the module
 #
@@ -24,12 +26,13 @@ KSFT_DIR := $(KSFT)/tools/testing/selftests
 MOD_SRCS := Kbuild $(wildcard module/*.[ch]) $(wildcard uapi/linux/*.h)
 
 .PHONY: all module modules-all userlib selftests tools host-tests check demo \
-	deps checkpatch sparse clean help
+	deps checkpatch sparse clean help bench bench-quick debug-kernel \
+	check-debug install
 
 all: module userlib selftests tools
 
 help:
-	@sed -n '3,15p' $(TOP)/Makefile
+	@sed -n '3,17p' $(TOP)/Makefile
 
 deps:
 	@$(TOP)/tools/deps
@@ -95,6 +98,20 @@ demo:
 	@$(MAKE) -s -C $(TOP) module userlib tools
 	$(TOP)/tools/vm/run --kernel 6.1 --module $(BUILD)/module-default/ipcunit.ko \
 		--add $(BUILD)/tools/ipcunit-demo -- ipcunit-demo
+
+bench: module userlib tools
+	$(MAKE) -C $(TOP)/tools/bench TOP=$(TOP) BUILD=$(BUILD)/bench run
+
+bench-quick: module userlib tools
+	$(MAKE) -C $(TOP)/tools/bench TOP=$(TOP) BUILD=$(BUILD)/bench run QUICK=1
+
+# --- the debug kernel (KASAN, lockdep, kmemleak, ...) --------------------------
+
+debug-kernel:
+	$(TOP)/tools/debug-kernel
+
+check-debug: debug-kernel
+	@IPCU_CHECK_KERNELS=debug $(TOP)/tools/check
 
 # --- code checks ------------------------------------------------------------
 

@@ -29,7 +29,7 @@
  */
 #define NPAGES		16
 #define NSETS		4
-#define CLONES		240
+#define CLONES		160
 
 static const unsigned int set_first[NSETS + 1] = { 0, 6, 11, 14, NPAGES };
 
@@ -406,7 +406,7 @@ TEST_F_TIMEOUT(race, clone_under_fire, 300)
 
 /* --- forced writes into read-only mappings ------------------------------- */
 
-#define FORCE_ITERS	3000
+#define FORCE_ITERS	2000
 
 struct force {
 	int mem;

@@ -68,21 +68,21 @@ FIXTURE_VARIANT_ADD(stream, million)
 FIXTURE_VARIANT_ADD(stream, tiny_ring)
 {
 	.entries = 2, .max_msg = 2048, .payload = 4096,
-	.msgs = 200000, .seed = 0x5eed, .batch = 1, .spin = -1,
+	.msgs = 50000, .seed = 0x5eed, .batch = 1, .spin = -1,
 };
 
 /* The same without spinning: every wait goes to sleep in the kernel. */
 FIXTURE_VARIANT_ADD(stream, tiny_ring_nospin)
 {
 	.entries = 2, .max_msg = 2048, .payload = 4096,
-	.msgs = 50000, .seed = 0xfeed, .batch = 1, .spin = 0,
+	.msgs = 20000, .seed = 0xfeed, .batch = 1, .spin = 0,
 };
 
 /* Copying helpers, and a payload area that fills before the slots do. */
 FIXTURE_VARIANT_ADD(stream, copy_small_payload)
 {
 	.entries = 256, .max_msg = 2048, .payload = 4096,
-	.msgs = 100000, .seed = 0xc0b1, .batch = 0, .copy = 1, .spin = -1,
+	.msgs = 50000, .seed = 0xc0b1, .batch = 0, .copy = 1, .spin = -1,
 };
 
 FIXTURE_SETUP(stream)

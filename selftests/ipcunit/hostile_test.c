@@ -31,7 +31,7 @@
 #define MIN_SCRIBBLES	100000U
 #define MAX_SCRIBBLES	5000000U
 /* Messages of the bystander channel. */
-#define BYSTANDER_MSGS	10000U
+#define BYSTANDER_MSGS	2000U
 /* Operations of an honest peer of the victim channel, at most. */
 #define MAX_OPS		1000000U
 

@@ -292,13 +292,26 @@ static int stream_recv(struct chan *rx, const void **buf, size_t *len)
 	return 0;
 }
 
+/*
+ * A zero-length entry is the end of file of a SEQPACKET socket.  A
+ * non-blocking receive can report it while the peer's last message is
+ * still being queued (the kernel checks the queue, then the shutdown
+ * state), so it is only believed when nothing else ever arrives.
+ */
+#define SEQ_EOF_TRIES	100000
+
 static int seqpacket_recv(struct chan *rx, const void **buf, size_t *len)
 {
 	struct fd_priv *p = rx->priv;
 	int flags = rx->cfg.wait == WAIT_POLL ? MSG_DONTWAIT : MSG_WAITFORONE;
+	unsigned int eofs = 0;
 	int n;
 
-	while (p->next == p->nrecv) {
+	for (;;) {
+		while (p->next < p->nrecv && !p->mh[p->next].msg_len)
+			p->next++;
+		if (p->next < p->nrecv)
+			break;
 		n = SYSC(recvmmsg(p->fd[SIDE_RX], p->mh, p->slots, flags,
 				  NULL));
 		if (n < 0) {
@@ -310,7 +323,7 @@ static int seqpacket_recv(struct chan *rx, const void **buf, size_t *len)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
+		if ((n == 0 || !p->mh[0].msg_len) && ++eofs == SEQ_EOF_TRIES)
 			return -EPIPE;
 		p->nrecv = (unsigned int)n;
 		p->next = 0;

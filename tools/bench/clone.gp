@@ -11,7 +11,6 @@ if (!exists("out")) out = dir."/".mode."-clone"
 f = dir."/".mode."-clone.dat"
 unit = (mode eq "icount") ? "instructions" : "ns"
 set datafile missing "?"
-set termoption noenhanced
 set logscale xy
 set grid
 set key top left
@@ -21,13 +20,13 @@ set title "Clone vs memcpy, ".mode
 
 do for [fmt in "svg png"] {
 	if (fmt eq "svg") {
-		set terminal svg size 900,560 dynamic font "sans,11"
+		set terminal svg size 900,560 dynamic font "sans,11" noenhanced
 	} else {
-		set terminal pngcairo size 900,560 font "sans,9"
+		set terminal pngcairo size 900,560 font "sans,9" noenhanced
 	}
 	set output out.".".fmt
-	plot f using 1:2 with linespoints lw 2 title "IPCU_IOC_CLONE", \
-	     '' using 1:3 with linespoints lw 2 title "memcpy (warm destination)", \
-	     '' using 1:4 with linespoints lw 2 title "memcpy into fresh memory"
+	plot f skip 1 using 1:2 with linespoints lw 2 title "IPCU_IOC_CLONE", \
+	     '' skip 1 using 1:3 with linespoints lw 2 title "memcpy (warm destination)", \
+	     '' skip 1 using 1:4 with linespoints lw 2 title "memcpy into fresh memory"
 	set output
 }

@@ -11,7 +11,6 @@ if (!exists("out")) out = dir."/".mode."-roundtrip"
 f = dir."/".mode."-roundtrip.dat"
 unit = (mode eq "icount") ? "instructions" : "ns"
 set datafile missing "?"
-set termoption noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -28,11 +27,12 @@ set title (mode eq "icount") ? "Round trip, QEMU -icount (instructions)" : \
 
 do for [fmt in "svg png"] {
 	if (fmt eq "svg") {
-		set terminal svg size 1200,560 dynamic font "sans,11"
+		set terminal svg size 1200,560 dynamic font "sans,11" noenhanced
 	} else {
-		set terminal pngcairo size 1200,560 font "sans,9"
+		set terminal pngcairo size 1200,560 font "sans,9" noenhanced
 	}
 	set output out.".".fmt
-	plot f using 2:xtic(1) title "64 B", '' using 3 title "4 KiB", '' using 4 title "64 KiB"
+	plot f skip 1 using 2:xtic(1) title "64 B", '' skip 1 using 3 title "4 KiB", \
+	     '' skip 1 using 4 title "64 KiB"
 	set output
 }

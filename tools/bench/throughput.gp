@@ -9,7 +9,6 @@ if (!exists("mode")) mode = "native"
 if (!exists("out")) out = dir."/".mode."-throughput"
 
 set datafile missing "?"
-set termoption noenhanced
 set logscale xy
 set xtics ("64 B" 64, "4 KiB" 4096, "64 KiB" 65536, "1 MiB" 1048576)
 set xrange [40:1.6e6]
@@ -28,9 +27,9 @@ if (mode eq "icount") {
 
 do for [fmt in "svg png"] {
 	if (fmt eq "svg") {
-		set terminal svg size 1500,520 dynamic font "sans,11"
+		set terminal svg size 1500,520 dynamic font "sans,11" noenhanced
 	} else {
-		set terminal pngcairo size 1500,520 font "sans,9"
+		set terminal pngcairo size 1500,520 font "sans,9" noenhanced
 	}
 	set output out.".".fmt
 	set multiplot layout 1,3 title title_all

@@ -310,6 +310,17 @@ static inline int __ipcu_peer_room(const struct ipcu_ep *ep)
 }
 
 /*
+ * Producer: would the sleeping consumer's wait be over now?  The same rule
+ * as the kernel's readiness (ipcu_ring_readable() in module/ring.c): a
+ * message it has not released.  Acquire: pairs with the consumer's release
+ * of head before it armed the flag we just read.
+ */
+static inline int __ipcu_peer_data(const struct ipcu_ep *ep)
+{
+	return __atomic_load_n(&ep->cons->head, __ATOMIC_ACQUIRE) != ep->tail;
+}
+
+/*
  * Store this side's indices to shared memory if they moved since the last
  * call.  Return 1 if the peer asked for a doorbell, 0 if not.
  */
@@ -362,7 +373,18 @@ static inline int __ipcu_publish(struct ipcu_ep *ep)
 	 */
 	if (!(flags & IPCU_NEED_WAKEUP) || flags == ep->rung)
 		return 0;
-	if (ep->role == IPCU_ROLE_CONSUMER && !__ipcu_peer_room(ep))
+	/*
+	 * Ring only if the sleeper's wait is over now, and remember the
+	 * sequence only then.  Seeing the flag is not enough: our load of it
+	 * may come late, after the peer already took what we published and
+	 * armed again (this very sequence) to wait for more.  A doorbell
+	 * then wakes nobody, and if it counted as this sleep's doorbell the
+	 * next publication would not ring at all.  If the wait is over, the
+	 * sleeper's re-check after arming saw an older index than ours, so
+	 * the doorbell (rung after our store) reaches its sleep.
+	 */
+	if (ep->role == IPCU_ROLE_CONSUMER ? !__ipcu_peer_room(ep) :
+	    !__ipcu_peer_data(ep))
 		return 0;
 	ep->rung = flags;
 	return 1;

@@ -520,6 +520,51 @@ TAP_TEST(flush_rings_only_when_asked)
 	ring_free(&r);
 }
 
+/*
+ * The waker's load of the flag may come late: after the consumer took the
+ * message just published, armed a new sleep and found the ring empty.  A
+ * doorbell rung then reaches nobody, so it must not count for that sleep,
+ * or the next message would not ring at all (a lost wakeup: notify_test's
+ * sleeping consumer hung about once in 30 runs on it).  The replayed
+ * publication below is that late load.
+ */
+TAP_TEST(late_flag_load_rings_again)
+{
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct ring r;
+
+	ASSERT_GE(devnull, 0);
+	ring_setup(&r, 16, 100, 4096, 0, 0);
+	r.p.fd = devnull;
+	r.c.fd = devnull;
+
+	put(&r.p, 10, 0);
+	ASSERT_EQ(ipcu_flush(&r.p), 0);		/* consumer awake */
+	get(&r.c, 10, 0);
+	ASSERT_EQ(ipcu_prepare_wait(&r.c), 0);	/* empty: it sleeps */
+	r.p.published = 0;
+	ASSERT_EQ(__ipcu_publish(&r.p), 0);	/* nothing it has not seen */
+	ASSERT_EQ(r.p.rung, 0);
+	put(&r.p, 10, 1);
+	ASSERT_EQ(ipcu_flush(&r.p), -ENOTTY);	/* this one wakes it */
+	ASSERT_EQ(r.p.rung, ring_cons(&r)->flags);
+	put(&r.p, 10, 2);
+	ASSERT_EQ(ipcu_flush(&r.p), 0);		/* once per sleep */
+	ipcu_finish_wait(&r.c);
+
+	/* The same for a sleeping producer: ring only once want fits. */
+	get(&r.c, 10, 1);
+	get(&r.c, 10, 2);
+	ASSERT_EQ(ipcu_flush(&r.c), 0);
+	r.p.want = 10;
+	ASSERT_EQ(ipcu_prepare_wait(&r.p), 1);	/* room: no sleep */
+
+	r.p.fd = -1;
+	r.c.fd = -1;
+	close(devnull);
+	ring_free(&r);
+}
+
 /* The sleeper's half of the wakeup protocol, for poll() and io_uring. */
 TAP_TEST(prepare_finish_wait)
 {

@@ -63,13 +63,13 @@ static size_t msg_len(uint64_t *rnd)
 	return IPCU_TEST_MSG_MIN + ipcu_test_rand(rnd) % (MAX_MSG - 7);
 }
 
-/* Publish messages from @seq on, forever, blocking when the ring is full. */
-static void __attribute__((noreturn))
-produce_forever(struct ipcu_ep *ep, uint32_t seq, uint64_t rnd)
+/* Publish messages 0..@count - 1, blocking when the ring is full. */
+static void produce(struct ipcu_ep *ep, uint32_t count, uint64_t rnd)
 {
+	uint32_t seq;
 	int ret;
 
-	for (;; seq++) {
+	for (seq = 0; seq < count; seq++) {
 		size_t len = msg_len(&rnd);
 
 		while ((ret = ipcu_test_put(ep, seq, len)) == -EAGAIN)
@@ -147,21 +147,15 @@ TEST_F_TIMEOUT(death, producer_dies, 200)
 			void *buf;
 
 			ipcu_ep_close(&cons);
-			if (mode == KILL_STREAMING || mode == KILL_SLEEPING)
-				produce_forever(&prod, 0, child_rnd);
-			for (seq = 0; seq < stop; seq++) {
-				while ((ret = ipcu_test_put(&prod, seq,
-							    msg_len(&child_rnd))) == -EAGAIN)
-					IPCU_TEST_CHILD_CHECK(!ipcu_wait(&prod, -1), "");
-				IPCU_TEST_CHILD_CHECK(ret == 0, "put %d", ret);
-				IPCU_TEST_CHILD_CHECK(ipcu_flush(&prod) >= 0, "");
-			}
+			/* @stop messages, or until killed. */
+			produce(&prod, mode < CLOSE_AND_EXIT ? UINT32_MAX : stop,
+				child_rnd);
 			if (mode == CLOSE_AND_EXIT) {
 				ipcu_ep_close(&prod);
 				_exit(0);
 			}
-			/* Committed but never published; reserved, never committed. */
-			if (ipcu_test_put(&prod, seq, 16) == 0 &&
+			/* Committed, never published; reserved, never committed. */
+			if (ipcu_test_put(&prod, stop, 16) == 0 &&
 			    ipcu_reserve(&prod, 16, &buf) == 0)
 				memset(buf, 0xee, 16);
 			_exit(0);

@@ -28,7 +28,7 @@
 #define SHORT_NS	2000000LL
 
 /* Scribbles at least this many times, and on until the bystander is done. */
-#define MIN_SCRIBBLES	100000U
+#define MIN_SCRIBBLES	200000U
 #define MAX_SCRIBBLES	5000000U
 /* Messages of the bystander channel. */
 #define BYSTANDER_MSGS	2000U
@@ -49,6 +49,7 @@ struct report {
 };
 
 struct shared {
+	unsigned int bystander_seq;	/* messages the bystander verified */
 	int stop_scribbling;		/* the bystander is done */
 	int stop_all;			/* the scribblers are done */
 	struct report prod, cons, hprod, hcons;
@@ -98,7 +99,7 @@ static void account(struct report *r, int ret, int peer_may_be_gone)
 {
 	r->ops++;
 	if (ret < 0)
-		usleep(100);
+		usleep(1000);
 	else if (r->ops % 16 == 0)
 		sched_yield();
 	if (ret >= 0)
@@ -297,8 +298,9 @@ static int hostile_producer(struct ipcu_ep *ep, struct shared *sh)
 		default:
 			break;
 		}
-		if (n % 32 == 0)
-			usleep(50);
+		/* In bursts: the peers and the bystander need the CPUs too. */
+		if (n % 256 == 255)
+			usleep(1000);
 		r->ops++;
 	}
 	return 0;
@@ -334,8 +336,9 @@ static int hostile_consumer(struct ipcu_ep *ep, struct shared *sh)
 		default:
 			break;
 		}
-		if (n % 32 == 0)
-			usleep(50);
+		/* In bursts: the peers and the bystander need the CPUs too. */
+		if (n % 256 == 255)
+			usleep(1000);
 		r->ops++;
 	}
 	return 0;
@@ -359,7 +362,7 @@ static int bystander_producer(struct ipcu_ep *ep)
 	return 0;
 }
 
-static int bystander_consumer(struct ipcu_ep *ep)
+static int bystander_consumer(struct ipcu_ep *ep, unsigned int *done)
 {
 	uint64_t rnd = 99;
 	uint32_t seq;
@@ -379,6 +382,7 @@ static int bystander_consumer(struct ipcu_ep *ep)
 				      "seq %u", seq);
 		IPCU_TEST_CHILD_CHECK(!ipcu_release(ep), "");
 		IPCU_TEST_CHILD_CHECK(ipcu_flush(ep) >= 0, "");
+		__atomic_store_n(done, seq + 1, __ATOMIC_RELAXED);
 	}
 	/* Nothing more, ever. */
 	IPCU_TEST_CHILD_CHECK(ipcu_wait(ep, -1) == -EPIPE, "");
@@ -465,7 +469,8 @@ static pid_t start(FIXTURE_DATA(hostile) *self, enum proc which)
 	case P_BPROD:
 		_exit(bystander_producer(&self->bprod));
 	case P_BCONS:
-		_exit(bystander_consumer(&self->bcons));
+		_exit(bystander_consumer(&self->bcons,
+					 &self->sh->bystander_seq));
 	default:
 		_exit(3);
 	}
@@ -516,6 +521,8 @@ TEST_F_TIMEOUT(hostile, scribble_while_peers_run, 200)
 	EXPECT_EQ(0, ipcu_test_reap(self->pid[P_CONS]));
 	alarm(0);
 
+	TH_LOG("bystander: %u of %u messages verified", sh->bystander_seq,
+	       BYSTANDER_MSGS);
 	log_report(_metadata, "producer", &sh->prod);
 	log_report(_metadata, "consumer", &sh->cons);
 	if (variant->scribble_prod)

@@ -75,19 +75,21 @@ static inline long ipcu_test_stat(const char *name)
 struct ipcu_test_counters {
 	long channels;
 	long endpoints;
+	long regions;
 	long pages;
 	long users;
 };
 
-/* Read all four; -1 if debugfs is not there. */
+/* Read them all; -1 if debugfs is not there. */
 static inline int ipcu_test_counters_read(struct ipcu_test_counters *c)
 {
 	c->channels = ipcu_test_stat("channels");
 	c->endpoints = ipcu_test_stat("endpoints");
+	c->regions = ipcu_test_stat("regions");
 	c->pages = ipcu_test_stat("pages");
 	c->users = ipcu_test_stat("users");
-	return c->channels < 0 || c->endpoints < 0 || c->pages < 0 ||
-	       c->users < 0 ? -1 : 0;
+	return c->channels < 0 || c->endpoints < 0 || c->regions < 0 ||
+	       c->pages < 0 || c->users < 0 ? -1 : 0;
 }
 
 static inline int ipcu_test_ep_info(int fd, struct ipcu_ep_info *info)

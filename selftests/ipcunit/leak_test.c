@@ -38,6 +38,7 @@ static void expect_counters_back(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ipcu_test_counters_read(&now));
 	EXPECT_EQ(start->channels, now.channels);
 	EXPECT_EQ(start->endpoints, now.endpoints);
+	EXPECT_EQ(start->regions, now.regions);
 	EXPECT_EQ(start->pages, now.pages);
 	EXPECT_EQ(start->users, now.users);
 }
@@ -156,6 +157,134 @@ TEST_F_TIMEOUT(leak, named_cycles, 200)
 	}
 	close(dev);
 	expect_counters_back(_metadata, &self->start);
+}
+
+/*
+ * Every kind of object through its whole life, FULL_CYCLES times: a channel
+ * carries a message, its payload is cloned and the clone written (a
+ * copy-on-write break against the live ring); a region is mapped, written,
+ * cloned (sealed every third time), the clone mapped and written (a break
+ * on each side); then everything goes away in an order that varies with the
+ * cycle.  The counters are checked against the start every COUNTER_EVERY
+ * cycles, and at the end.
+ */
+#define FULL_CYCLES	10000U
+#define COUNTER_EVERY	500U
+#define REGION_PAGES	3U
+
+static int full_cycle(int dev, unsigned int i, size_t pg)
+{
+	const size_t rlen = REGION_PAGES * pg;
+	unsigned char msg[64];
+	struct ipcu_ep prod, cons;
+	unsigned char *pc, *r, *rc;
+	int pclone, reg, rclone, sealed = i % 3 == 0;
+	uint32_t gen;
+	int ret = 0;
+
+	ret = ipcu_test_pair(&prod, &cons, ENTRIES, MAX_MSG, PAYLOAD);
+	if (ret)
+		return ret;
+	ipcu_test_msg_fill(msg, sizeof(msg), i);
+	if (ipcu_send(&prod, msg, sizeof(msg), 0))
+		return -EIO;
+
+	/* The clone of a live payload: writing it must not reach the ring. */
+	pclone = ipcu_test_clone(i % 2 ? cons.fd : prod.fd, 0);
+	if (pclone < 0)
+		return pclone;
+	pc = ipcu_test_map(pclone, 1, PROT_READ | PROT_WRITE, 0);
+	if (pc == MAP_FAILED)
+		return -errno;
+	if (ipcu_test_msg_check(pc, sizeof(msg), i))
+		return -EBADMSG;
+	memset(pc, 0xa5, sizeof(msg));
+	if (ipcu_recv(&cons, msg, sizeof(msg), 0) != sizeof(msg) ||
+	    ipcu_test_msg_check(msg, sizeof(msg), i))
+		return -EBADMSG;
+
+	reg = ipcu_test_region_create(dev, rlen, NULL, 0);
+	if (reg < 0)
+		return reg;
+	r = ipcu_test_map(reg, REGION_PAGES, PROT_READ | PROT_WRITE, 0);
+	if (r == MAP_FAILED)
+		return -errno;
+	ipcu_test_gen_fill(r, rlen, i);
+	rclone = ipcu_test_clone(reg, sealed ? IPCU_CLONE_SEAL : 0);
+	if (rclone < 0)
+		return rclone;
+	rc = ipcu_test_map(rclone, REGION_PAGES,
+			   sealed ? PROT_READ : PROT_READ | PROT_WRITE, 0);
+	if (rc == MAP_FAILED)
+		return -errno;
+	/* A break on the source side, then (unsealed) on the clone's. */
+	r[(i % REGION_PAGES) * pg] ^= 0xff;
+	if (!sealed)
+		rc[((i + 1) % REGION_PAGES) * pg] ^= 0xff;
+	r[(i % REGION_PAGES) * pg] ^= 0xff;
+	if (ipcu_test_gen_check(r, rlen, &gen) || gen != i)
+		ret = -EBADMSG;
+	if (sealed && (ipcu_test_gen_check(rc, rlen, &gen) || gen != i))
+		ret = -EBADMSG;
+
+	/* Teardown in a varying order: fds first, maps first, mixed. */
+	switch (i % 3) {
+	case 0:
+		close(rclone);
+		close(reg);
+		close(pclone);
+		ipcu_ep_close(&prod);
+		munmap(rc, rlen);
+		munmap(r, rlen);
+		munmap(pc, pg);
+		ipcu_ep_close(&cons);
+		break;
+	case 1:
+		munmap(r, rlen);
+		close(reg);
+		ipcu_ep_close(&cons);
+		munmap(pc, pg);
+		close(pclone);
+		munmap(rc, rlen);
+		close(rclone);
+		ipcu_ep_close(&prod);
+		break;
+	default:
+		ipcu_ep_close(&prod);
+		ipcu_ep_close(&cons);
+		munmap(pc, pg);
+		close(pclone);
+		munmap(rc, rlen);
+		munmap(r, rlen);
+		close(rclone);
+		close(reg);
+		break;
+	}
+	return ret;
+}
+
+TEST_F_TIMEOUT(leak, full_life_10000_cycles, 900)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	struct ipcu_test_counters now;
+	int dev = ipcu_open();
+	unsigned int i;
+
+	ASSERT_LE(0, dev);
+	for (i = 0; i < FULL_CYCLES; i++) {
+		ASSERT_EQ(0, full_cycle(dev, i, pg)) TH_LOG("cycle %u", i);
+		if (i % COUNTER_EVERY != COUNTER_EVERY - 1)
+			continue;
+		ASSERT_EQ(0, ipcu_test_counters_read(&now));
+		ASSERT_EQ(self->start.channels, now.channels) TH_LOG("cycle %u", i);
+		ASSERT_EQ(self->start.endpoints, now.endpoints);
+		ASSERT_EQ(self->start.regions, now.regions);
+		ASSERT_EQ(self->start.pages, now.pages);
+	}
+	close(dev);
+	expect_counters_back(_metadata, &self->start);
+	TH_LOG("%u cycles of channel, payload clone, region, region clone",
+	       FULL_CYCLES);
 }
 
 /*

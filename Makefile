@@ -8,6 +8,7 @@
 #   make demo            boot a VM, load the module, run the demo
 #   make bench           the benchmark, three modes (~15-20 min; bench-quick < 3)
 #   make check-debug     the selftests on the debug kernel (tools/debug-kernel)
+#   make fuzz            the fuzzer's CI budget in a VM (FUZZ_OPS, FUZZ_SEED)
 #   make checkpatch      checkpatch.pl --strict on module/ and uapi/
 #   make sparse          sparse (C=2) over the module
 #
@@ -112,6 +113,19 @@ debug-kernel:
 
 check-debug: debug-kernel
 	@IPCU_CHECK_KERNELS=debug $(TOP)/tools/check
+
+# --- fuzzing (tools/fuzz/README.md) ----------------------------------------
+
+# On the debug kernel when it is built (or KVER=debug), else on KVER's.
+.PHONY: fuzz
+fuzz: FUZZ_KVER = $(or $(KVER),$(if $(wildcard $(or $(IPCU_DEBUG_KERNEL_DIR),/var/cache/ipcunit/debug-kernel)/current/bzImage),debug))
+fuzz:
+	@$(MAKE) -s -C $(TOP) module userlib tools KVER=$(FUZZ_KVER)
+	$(TOP)/tools/vm/run --kernel $(or $(FUZZ_KVER),6.1) \
+		--module $(BUILD)/module-$(or $(FUZZ_KVER),default)/ipcunit.ko \
+		--add $(BUILD)/tools/ipcunit-fuzz:/opt/ipcunit/bin/ipcunit-fuzz \
+		--timeout $(or $(FUZZ_TIMEOUT),1200) -- \
+		ipcunit-fuzz --seed $(or $(FUZZ_SEED),1) --ops $(or $(FUZZ_OPS),100000)
 
 # --- code checks ------------------------------------------------------------
 

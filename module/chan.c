@@ -58,9 +58,11 @@ static void chan_free(struct ipcu_chan *chan)
 	atomic_long_dec(&ipcu_stats.channels);
 }
 
-/* Called with ipcu_names_lock held by kref_put_mutex(); drops it. */
+/*
+ * Called with ipcu_names_lock held by kref_put_mutex(); drops it.  (No
+ * __releases() annotation: sparse does not track mutexes.)
+ */
 static void chan_release(struct kref *ref)
-	__releases(&ipcu_names_lock)
 {
 	struct ipcu_chan *chan = container_of(ref, struct ipcu_chan, ref);
 
@@ -140,6 +142,20 @@ err_free:
 }
 
 /*
+ * A claim of @role that never reached user space is undone: the other side
+ * sees the role as it was before, departed if it had departed (EPOLLHUP,
+ * IPCU_STATE_PEER_GONE), with no new departure event.  Nobody else can
+ * have changed gone[@role] meanwhile: the role was held.  The caller wakes
+ * the other side's waiters if @was_gone, after dropping ->lock: one may
+ * have looked while the flag was clear, and the flag alone wakes nobody.
+ */
+static void ep_unclaim_gone(struct ipcu_chan *chan, u32 role, bool was_gone)
+{
+	lockdep_assert_held(&chan->lock);
+	WRITE_ONCE(chan->gone[role], was_gone);
+}
+
+/*
  * Claim @role of @chan for a new endpoint file and reserve an fd for it.
  * The file and fd are left in @ctx for the dispatcher to install.
  */
@@ -147,6 +163,7 @@ static int ep_open(struct ipcu_chan *chan, u32 role, struct ipcu_ioctl_ctx *ctx)
 {
 	struct ipcu_ep *ep;
 	struct file *file;
+	bool was_gone;
 	int fd, err;
 
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
@@ -165,12 +182,14 @@ static int ep_open(struct ipcu_chan *chan, u32 role, struct ipcu_ioctl_ctx *ctx)
 		goto err_put_fd;
 	}
 	chan->held[role] = true;
+	was_gone = chan->gone[role];
 	WRITE_ONCE(chan->gone[role], false);
 	spin_unlock(&chan->lock);
 
 	chan_get(chan);
 	ep->chan = chan;
 	ep->role = role;
+	ep->was_gone = was_gone;
 	file = ipcu_file_new(chan->inode, role == IPCU_ROLE_PRODUCER ?
 			     "[ipcunit-producer]" : "[ipcunit-consumer]",
 			     O_RDWR, &ipcu_ep_fops, ep);
@@ -187,7 +206,10 @@ static int ep_open(struct ipcu_chan *chan, u32 role, struct ipcu_ioctl_ctx *ctx)
 err_unclaim:
 	spin_lock(&chan->lock);
 	chan->held[role] = false;
+	ep_unclaim_gone(chan, role, was_gone);
 	spin_unlock(&chan->lock);
+	if (was_gone)
+		wake_up_interruptible_poll(&chan->wq[!role], EPOLLHUP);
 	ipcu_chan_put(chan);
 err_put_fd:
 	put_unused_fd(fd);
@@ -411,9 +433,11 @@ static int ep_release(struct inode *inode, struct file *file)
 	if (ep->live) {
 		WRITE_ONCE(chan->gone[ep->role], true);
 		ipcu_notify_peer_gone(chan, ep->role);
+	} else {
+		ep_unclaim_gone(chan, ep->role, ep->was_gone);
 	}
 	spin_unlock(&chan->lock);
-	if (ep->live)
+	if (ep->live || ep->was_gone)
 		wake_up_interruptible_poll(&chan->wq[!ep->role], EPOLLHUP);
 	atomic_long_dec(&ipcu_stats.endpoints);
 	kfree(ep);

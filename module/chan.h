@@ -88,11 +88,14 @@ struct ipcu_chan {
  * @chan: the channel (one reference).
  * @role: IPCU_ROLE_*.
  * @live: the fd reached user space; its release is a peer departure.
+ * @was_gone: the role had departed before this endpoint claimed it; if the
+ *	fd never reaches user space, its release restores that.
  */
 struct ipcu_ep {
 	struct ipcu_chan *chan;
 	u32 role;
 	bool live;
+	bool was_gone;
 };
 
 struct ipcu_ioctl_ctx;

@@ -444,8 +444,11 @@ static void region_free(struct ipcu_region *r)
 	atomic_long_dec(&ipcu_stats.regions);
 }
 
+/*
+ * Called with ipcu_names_lock held by kref_put_mutex(); drops it.  (No
+ * __releases() annotation: sparse does not track mutexes.)
+ */
 static void region_release(struct kref *ref)
-	__releases(&ipcu_names_lock)
 {
 	struct ipcu_region *r = container_of(ref, struct ipcu_region, ref);
 

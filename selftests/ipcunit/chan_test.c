@@ -1104,6 +1104,53 @@ TEST_F(chan, attach_copyout_fault_no_hangup)
 	munmap(a, PG);
 }
 
+/*
+ * After the peer has left, a failed claim of its role (the fd never reached
+ * user space) must leave the other side as it was: still PEER_GONE, still
+ * hung up, and no second departure event.  A claim that succeeds then
+ * reconnects the channel.
+ */
+TEST_F(chan, attach_copyout_fault_after_departure)
+{
+	struct ipcu_ep_eventfd e = { .event = IPCU_EV_PEER_GONE };
+	struct ipcu_chan_attach *a;
+	eventfd_t count = 0;
+	int prod, cons, efd;
+
+	prod = named_producer(self);
+	ASSERT_LE(0, prod);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	e.fd = efd;
+	ASSERT_EQ(0, ipcu_test_ioctl(prod, IPCU_IOC_EP_EVENTFD, &e));
+	cons = ipcu_test_attach(self->dev, self->name, IPCU_ROLE_CONSUMER);
+	ASSERT_LE(0, cons);
+	close(cons);
+	ASSERT_EQ(IPCU_STATE_PEER_GONE, state_of(prod));
+	ASSERT_EQ(0, eventfd_read(efd, &count));
+	ASSERT_EQ(1, count);
+
+	a = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(a != MAP_FAILED);
+	a->role = IPCU_ROLE_CONSUMER;
+	a->name = (__u64)(uintptr_t)self->name;
+	ASSERT_EQ(0, mprotect(a, PG, PROT_READ));
+	EXPECT_EQ(-EFAULT, attach_raw(self->dev, a));
+	EXPECT_EQ(IPCU_STATE_PEER_GONE, state_of(prod));
+	EXPECT_EQ(POLLHUP, revents_of(prod) & POLLHUP);
+	EXPECT_EQ(-1, eventfd_read(efd, &count)) TH_LOG("PEER_GONE fired again");
+
+	cons = ipcu_test_attach(self->dev, self->name, IPCU_ROLE_CONSUMER);
+	ASSERT_LE(0, cons);
+	EXPECT_EQ(IPCU_STATE_PEER_PRESENT, state_of(prod));
+	EXPECT_EQ(0, revents_of(prod) & POLLHUP);
+	close(cons);
+	close(efd);
+	close(prod);
+	munmap(a, PG);
+}
+
 /* ---- IPCU_IOC_EP_PEER -------------------------------------------------- */
 
 TEST_F(chan, peer_of_producer)

@@ -15,8 +15,14 @@
 #include "../kselftest_harness.h"
 #include "ipcu_test.h"
 
-/* Hang guard: the harness's own timeout is only a little longer. */
-#define HANG_GUARD_S	280
+/*
+ * Hang guard: each side re-arms it every GUARD_EVERY messages, so it fires
+ * only when a side made no progress for HANG_GUARD_S seconds (a lost
+ * wakeup), however slow the kernel (a debug kernel under TCG takes minutes
+ * for a stream).  The harness's timeout bounds the whole test.
+ */
+#define HANG_GUARD_S	60
+#define GUARD_EVERY	256
 
 /*
  * Message sizes: mostly small (header .. 256 bytes), one in 64 anything up
@@ -120,6 +126,8 @@ static int produce(const FIXTURE_VARIANT(stream) *v, struct ipcu_ep *ep,
 	for (seq = 0; seq < v->msgs; seq++) {
 		size_t len = msg_len(&rnd, v->max_msg);
 
+		if (seq % GUARD_EVERY == 0)
+			alarm(HANG_GUARD_S);
 		if (v->copy) {
 			ipcu_test_msg_fill(copy, len, seq);
 			ret = ipcu_send(ep, copy, len, -1);
@@ -144,7 +152,7 @@ static int produce(const FIXTURE_VARIANT(stream) *v, struct ipcu_ep *ep,
 	return 0;
 }
 
-TEST_F_TIMEOUT(stream, verified, 300)
+TEST_F_TIMEOUT(stream, verified, 1500)
 {
 	unsigned char *copy = malloc(variant->max_msg);
 	struct ipcu_ep_info info;
@@ -170,6 +178,8 @@ TEST_F_TIMEOUT(stream, verified, 300)
 	for (seq = 0; seq < variant->msgs; seq++) {
 		size_t want = msg_len(&rnd, variant->max_msg);
 
+		if (seq % GUARD_EVERY == 0)
+			alarm(HANG_GUARD_S);
 		if (variant->copy) {
 			ret = ipcu_recv(&self->cons, copy, variant->max_msg, -1);
 			ASSERT_EQ(want, ret) TH_LOG("message %u", seq);

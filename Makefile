@@ -4,7 +4,8 @@
 #
 #   make                 module (default kernel), user library, selftests, tools
 #   make KVER=6.12       ... with the module built for Debian's 6.12 kernel
-#   make check           install deps, build, host tests, VM tests on 6.1 and 6.12
+#   make check           install deps, build, host tests, VM tests on 6.1, 6.12
+#                        and the debug kernel (built the first time)
 #   make demo            boot a VM, load the module, run the demo
 #   make bench           the benchmark, three modes (~15-20 min; bench-quick < 3)
 #   make check-debug     the selftests on the debug kernel (tools/debug-kernel)
@@ -33,7 +34,7 @@ MOD_SRCS := Kbuild $(wildcard module/*.[ch]) $(wildcard uapi/linux/*.h)
 all: module userlib selftests tools
 
 help:
-	@sed -n '3,17p' $(TOP)/Makefile
+	@sed -n '3,18p' $(TOP)/Makefile
 
 deps:
 	@$(TOP)/tools/deps
@@ -125,7 +126,7 @@ fuzz:
 		--module $(BUILD)/module-$(or $(FUZZ_KVER),default)/ipcunit.ko \
 		--add $(BUILD)/tools/ipcunit-fuzz:/opt/ipcunit/bin/ipcunit-fuzz \
 		--timeout $(or $(FUZZ_TIMEOUT),1200) -- \
-		ipcunit-fuzz --seed $(or $(FUZZ_SEED),1) --ops $(or $(FUZZ_OPS),100000)
+		ipcunit-fuzz --seed $(or $(FUZZ_SEED),1) --ops $(or $(FUZZ_OPS),200000)
 
 # --- code checks ------------------------------------------------------------
 
